@@ -1,0 +1,62 @@
+# RegionHub: `make run` sets up and starts the demo; `make test` sets up and runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+STATIC := build/static
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test bench assets setup migrate demo lint format check clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(STATIC)/.built: node_modules/.installed assets/regionhub.scss
+	mkdir -p $(STATIC)/css $(STATIC)/js $(STATIC)/govuk
+	npx sass --pkg-importer=node --style=compressed --no-source-map assets/regionhub.scss $(STATIC)/css/regionhub.css
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(STATIC)/js/
+	cp node_modules/htmx.org/dist/htmx.min.js $(STATIC)/js/
+	rm -rf $(STATIC)/govuk/assets
+	cp -r node_modules/govuk-frontend/dist/govuk/assets $(STATIC)/govuk/assets
+	rm -f $(STATIC)/govuk/assets/images/govuk-* $(STATIC)/govuk/assets/images/favicon*
+	rm -rf $(STATIC)/govuk/assets/fonts $(STATIC)/govuk/assets/rebrand
+	touch $@
+
+setup: $(VENV)/.installed $(STATIC)/.built
+
+assets: $(STATIC)/.built
+
+migrate: setup
+	$(MANAGE) migrate --noinput
+
+demo: migrate
+	$(MANAGE) load_demo
+
+run: demo
+	$(MANAGE) run_dev --host $(HOST) --port $(PORT)
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) manage.py bench $(BENCH_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf build var $(VENV) node_modules

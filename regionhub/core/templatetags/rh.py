@@ -1,0 +1,83 @@
+"""Template helpers: GOV.UK classes on form widgets and the region's way of writing dates."""
+
+import datetime
+
+from django import forms, template
+from django.utils.dateformat import format as date_format
+
+register = template.Library()
+
+_CLASSES = {
+    "checkbox": "govuk-checkboxes__input",
+    "select": "govuk-select",
+    "textarea": "govuk-textarea",
+    "file": "govuk-file-upload",
+    "date": "govuk-input govuk-input--width-10",
+    "input": "govuk-input",
+}
+
+
+@register.filter
+def widget_kind(bound_field) -> str:
+    widget = bound_field.field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        return "checkbox"
+    if isinstance(widget, forms.Select):
+        return "select"
+    if isinstance(widget, forms.Textarea):
+        return "textarea"
+    if isinstance(widget, forms.ClearableFileInput | forms.FileInput):
+        return "file"
+    if isinstance(widget, forms.DateInput):
+        return "date"
+    return "input"
+
+
+@register.filter
+def govuk_widget(bound_field):
+    kind = widget_kind(bound_field)
+    classes = [_CLASSES[kind]]
+    if bound_field.errors and kind not in {"checkbox"}:
+        classes.append(f"{_CLASSES[kind].split()[0]}--error")
+    extra = bound_field.field.widget.attrs.get("class")
+    if extra:
+        classes.append(extra)
+    described = []
+    if bound_field.help_text:
+        described.append(f"{bound_field.id_for_label}-hint")
+    if bound_field.errors:
+        described.append(f"{bound_field.id_for_label}-error")
+    attrs = {"class": " ".join(classes)}
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    return bound_field.as_widget(attrs=attrs)
+
+
+@register.filter
+def long_date(value, approximate=False) -> str:
+    """'22 June 2023'; with `approximate`, only the month is known: 'June 2023'."""
+    if not value:
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    if approximate:
+        return date_format(value, "F Y")
+    return date_format(value, "j F Y")
+
+
+@register.inclusion_tag("core/includes/date_range.html")
+def date_range(appointment):
+    return {"a": appointment}
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **kwargs) -> str:
+    """The current query string with some parameters replaced (for export and paging links)."""
+    params = context["request"].GET.copy()
+    for key, value in kwargs.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else ""

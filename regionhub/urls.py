@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "RegionHub back office"
+admin.site.site_title = "RegionHub"
+
+urlpatterns = [
+    path("", include("regionhub.core.urls")),
+    path("accounts/", include("regionhub.accounts.urls")),
+    path("directory/", include("regionhub.directory.urls")),
+    path("admin/", admin.site.urls),
+]
