@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_io
 
 app_name = "directory"
 
@@ -24,5 +24,6 @@ urlpatterns = [
     path("appointments/<int:pk>/end/", views.appointment_end, name="appointment-end"),
     path("as-at/", views.as_at, name="as-at"),
     path("changes/", views.changes, name="changes"),
-    path("import/", views.directory_import, name="import"),
+    path("import/", views_io.directory_import, name="import"),
+    path("export/<slug:listname>.<slug:fmt>", views_io.directory_export, name="export"),
 ]
