@@ -23,9 +23,8 @@ def pytest_collection_modifyitems(config, items):
             if os.environ.get("REQUIRE_BROWSER") == "1":
                 item.add_marker(pytest.mark.usefixtures("_fail_missing_browser"))
             else:
-                item.add_marker(
-                    pytest.mark.skip(reason=f"browser tests need {CHROMIUM} (apt-get install chromium)")
-                )
+                reason = f"browser tests need {CHROMIUM} (apt-get install chromium)"
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture

@@ -50,3 +50,20 @@ def audit_record(
         before=before,
         after=after,
     )
+
+
+def audit_entries_for(*objects_or_querysets, limit: int = 50):
+    """Audit entries for the given records (models or querysets of one model), newest first."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Q
+
+    condition = Q(pk__in=[])
+    for item in objects_or_querysets:
+        if isinstance(item, models.Model):
+            ct = ContentType.objects.get_for_model(type(item))
+            condition |= Q(content_type=ct, object_id=str(item.pk))
+        else:
+            ct = ContentType.objects.get_for_model(item.model)
+            ids = [str(pk) for pk in item.values_list("pk", flat=True)]
+            condition |= Q(content_type=ct, object_id__in=ids)
+    return list(AuditEntry.objects.filter(condition).select_related("actor")[:limit])

@@ -3,29 +3,13 @@
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from .models import Appointment, Delivery, Organisation, Person, Post, today
 
 
 def appointments_on(date: datetime.date) -> QuerySet[Appointment]:
     return Appointment.objects.on(date).with_related().order_by("post__organisation__name", "pk")
-
-
-def authorities_with_leaders(on: datetime.date | None = None) -> list[Organisation]:
-    """Member authorities, each with `.leaders`: its director / chief executive appointments."""
-    on = on or today()
-    leaders = (
-        Appointment.objects.on(on)
-        .filter(post__category__in=[Post.Category.DIRECTOR, Post.Category.CHIEF_EXECUTIVE])
-        .select_related("person", "post")
-        .order_by("post__category", "start")
-    )
-    return list(
-        Organisation.objects.filter(is_member=True).prefetch_related(
-            Prefetch("posts__appointments", queryset=leaders, to_attr="holders_on")
-        )
-    )
 
 
 def organisations_list(*, members: bool | None = None, query: str = "") -> QuerySet[Organisation]:
@@ -71,8 +55,11 @@ class PostView:
 
 def posts_with_holders(posts: QuerySet[Post], on: datetime.date | None = None) -> list[PostView]:
     """Posts with their current, past and future holders in two queries."""
+    return posts_with_holders_list(list(posts.select_related("organisation")), on)
+
+
+def posts_with_holders_list(posts: list[Post], on: datetime.date | None = None) -> list[PostView]:
     on = on or today()
-    posts = list(posts.select_related("organisation"))
     views = {p.pk: PostView(post=p) for p in posts}
     appointments = (
         Appointment.objects.filter(post__in=[p.pk for p in posts])
@@ -101,7 +88,9 @@ def organisation_deliveries(organisation: Organisation) -> list[Delivery]:
 def organisation_people(organisation: Organisation) -> QuerySet[Person]:
     """People whose record this organisation keeps, or who held one of its posts."""
     return (
-        Person.objects.filter(Q(organisation=organisation) | Q(appointments__post__organisation=organisation))
+        Person.objects.filter(
+            Q(organisation=organisation) | Q(appointments__post__organisation=organisation)
+        )
         .distinct()
         .order_by("name")
     )
@@ -139,9 +128,7 @@ def posts_search(query: str = "", category: str = "") -> QuerySet[Post]:
     return qs.order_by("organisation__name", "title")
 
 
-def leadership_on(
-    date: datetime.date, categories: list[str] | None = None
-) -> list[Appointment]:
+def leadership_on(date: datetime.date, categories: list[str] | None = None) -> list[Appointment]:
     """Who held the leadership posts (directors, chief executives, network officers) on `date`."""
     categories = categories or list(Post.LEADERSHIP)
     return list(
@@ -191,7 +178,7 @@ def organisation_counts() -> dict[str, int]:
 def recent_changes(limit: int = 10) -> list[Appointment]:
     """The latest appointments to start on or before today."""
     return list(
-        Appointment.objects.filter(start__lte=today()).with_related().order_by("-start", "-pk")[
-            :limit
-        ]
+        Appointment.objects.filter(start__lte=today())
+        .with_related()
+        .order_by("-start", "-pk")[:limit]
     )

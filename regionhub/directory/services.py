@@ -142,9 +142,7 @@ def _check_duplicates(person: Person, allow_duplicate: bool) -> None:
         exclude=person if person.pk else None,
     )
     if matches:
-        names = ", ".join(
-            f"{m.name} ({m.organisation or 'no organisation'})" for m in matches
-        )
+        names = ", ".join(f"{m.name} ({m.organisation or 'no organisation'})" for m in matches)
         raise PossibleDuplicate(
             f"This may be someone already in the directory: {names}. Check, then confirm "
             "that this is a different person to save anyway.",
@@ -161,9 +159,7 @@ def person_create(*, actor, data: dict[str, Any], allow_duplicate: bool = False)
     person.email = person.email.strip().lower()
     _check_duplicates(person, allow_duplicate)
     person.save()
-    audit_record(
-        actor=actor, action="directory.person.created", obj=person, after=snapshot(person)
-    )
+    audit_record(actor=actor, action="directory.person.created", obj=person, after=snapshot(person))
     return person
 
 
@@ -305,9 +301,7 @@ def _lock_post(post: Post) -> Post:
 
 
 @transaction.atomic
-def appointment_create(
-    *, actor, post: Post, person: Person, data: dict[str, Any]
-) -> Appointment:
+def appointment_create(*, actor, post: Post, person: Person, data: dict[str, Any]) -> Appointment:
     _require_post_manager(actor, post.organisation)
     post = _lock_post(post)
     appointment = Appointment(post=post, person=person)

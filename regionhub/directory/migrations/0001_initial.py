@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,127 +14,353 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('short_name', models.CharField(blank=True, help_text="How the region usually says it, e.g. 'Telford'.", max_length=80)),
-                ('kind', models.CharField(choices=[('council', 'Council'), ('trust', "Children's trust"), ('company', 'Company'), ('partner', 'Partner organisation'), ('network', 'Regional network'), ('regional_team', 'Regional team'), ('national_body', 'National body')], max_length=20)),
-                ('is_member', models.BooleanField(default=False, help_text="A member authority of the regional network (councils and children's trusts).")),
-                ('website', models.URLField(blank=True)),
-                ('email_domains', models.CharField(blank=True, help_text="Email domains its staff use, separated by commas, e.g. 'dudley.gov.uk'.", max_length=300)),
-                ('urn', models.CharField(blank=True, help_text='Ofsted unique reference number, for inspections.', max_length=20)),
-                ('notes', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                (
+                    "short_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="How the region usually says it, e.g. 'Telford'.",
+                        max_length=80,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("council", "Council"),
+                            ("trust", "Children's trust"),
+                            ("company", "Company"),
+                            ("partner", "Partner organisation"),
+                            ("network", "Regional network"),
+                            ("regional_team", "Regional team"),
+                            ("national_body", "National body"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "is_member",
+                    models.BooleanField(
+                        default=False,
+                        help_text="A member authority of the regional network (councils and children's trusts).",
+                    ),
+                ),
+                ("website", models.URLField(blank=True)),
+                (
+                    "email_domains",
+                    models.CharField(
+                        blank=True,
+                        help_text="Email domains its staff use, separated by commas, e.g. 'dudley.gov.uk'.",
+                        max_length=300,
+                    ),
+                ),
+                (
+                    "urn",
+                    models.CharField(
+                        blank=True,
+                        help_text="Ofsted unique reference number, for inspections.",
+                        max_length=20,
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('urn', ''), _negated=True), fields=('urn',), name='organisation_urn_unique')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("urn", ""), _negated=True),
+                        fields=("urn",),
+                        name="organisation_urn_unique",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('notes', models.TextField(blank=True, help_text='Visible to signed-in users only.')),
-                ('organisation', models.ForeignKey(blank=True, help_text="The organisation that keeps this person's record (their employer).", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='people', to='directory.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                (
+                    "notes",
+                    models.TextField(blank=True, help_text="Visible to signed-in users only."),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The organisation that keeps this person's record (their employer).",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="people",
+                        to="directory.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'people',
-                'ordering': ['name', 'pk'],
+                "verbose_name_plural": "people",
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Post',
+            name="Post",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('category', models.CharField(choices=[('director', "Director of Children's Services"), ('chief_executive', 'Chief executive'), ('assistant_director', 'Assistant director'), ('head_of_service', 'Head of service'), ('psw', 'Principal social worker'), ('lead', 'Lead or manager'), ('network_officer', 'Network officer (chair, vice chair, sponsor)'), ('regional_team', 'Regional team'), ('other', 'Other')], default='other', max_length=30)),
-                ('max_holders', models.PositiveSmallIntegerField(default=1, help_text='How many people may hold this post at the same time.')),
-                ('description', models.TextField(blank=True)),
-                ('abolished', models.DateField(blank=True, help_text='Last day the post existed, if it no longer does.', null=True)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='posts', to='directory.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("director", "Director of Children's Services"),
+                            ("chief_executive", "Chief executive"),
+                            ("assistant_director", "Assistant director"),
+                            ("head_of_service", "Head of service"),
+                            ("psw", "Principal social worker"),
+                            ("lead", "Lead or manager"),
+                            ("network_officer", "Network officer (chair, vice chair, sponsor)"),
+                            ("regional_team", "Regional team"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "max_holders",
+                    models.PositiveSmallIntegerField(
+                        default=1, help_text="How many people may hold this post at the same time."
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                (
+                    "abolished",
+                    models.DateField(
+                        blank=True,
+                        help_text="Last day the post existed, if it no longer does.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="posts",
+                        to="directory.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organisation__name', 'title'],
+                "ordering": ["organisation__name", "title"],
             },
         ),
         migrations.CreateModel(
-            name='HandoverNote',
+            name="HandoverNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('body', models.TextField()),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('post', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='handover_notes', to='directory.post')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("body", models.TextField()),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "post",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="handover_notes",
+                        to="directory.post",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created', '-pk'],
+                "ordering": ["-created", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Appointment',
+            name="Appointment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateField()),
-                ('start_approximate', models.BooleanField(default=False, help_text='Only the month is known; the date is its first day.')),
-                ('end', models.DateField(blank=True, help_text='Last day in post; empty while it continues.', null=True)),
-                ('end_approximate', models.BooleanField(default=False)),
-                ('basis', models.CharField(choices=[('substantive', 'Substantive'), ('interim', 'Interim'), ('acting', 'Acting')], default='substantive', max_length=20)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('on_behalf_of', models.ForeignKey(blank=True, help_text='For a network post, the authority the holder represents.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='directory.organisation')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='directory.person')),
-                ('post', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='directory.post')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateField()),
+                (
+                    "start_approximate",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Only the month is known; the date is its first day.",
+                    ),
+                ),
+                (
+                    "end",
+                    models.DateField(
+                        blank=True,
+                        help_text="Last day in post; empty while it continues.",
+                        null=True,
+                    ),
+                ),
+                ("end_approximate", models.BooleanField(default=False)),
+                (
+                    "basis",
+                    models.CharField(
+                        choices=[
+                            ("substantive", "Substantive"),
+                            ("interim", "Interim"),
+                            ("acting", "Acting"),
+                        ],
+                        default="substantive",
+                        max_length=20,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=300)),
+                (
+                    "on_behalf_of",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="For a network post, the authority the holder represents.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="directory.organisation",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appointments",
+                        to="directory.person",
+                    ),
+                ),
+                (
+                    "post",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appointments",
+                        to="directory.post",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-start', 'pk'],
+                "ordering": ["-start", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateField()),
-                ('end', models.DateField(blank=True, help_text='Last day; empty while it continues.', null=True)),
-                ('description', models.CharField(blank=True, max_length=300)),
-                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='delivered_by', to='directory.organisation')),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='directory.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateField()),
+                (
+                    "end",
+                    models.DateField(
+                        blank=True, help_text="Last day; empty while it continues.", null=True
+                    ),
+                ),
+                ("description", models.CharField(blank=True, max_length=300)),
+                (
+                    "authority",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="delivered_by",
+                        to="directory.organisation",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="directory.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'deliveries',
-                'ordering': ['start'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('end__isnull', True), ('end__gte', models.F('start')), _connector='OR'), name='delivery_end_after_start')],
+                "verbose_name_plural": "deliveries",
+                "ordering": ["start"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("end__isnull", True), ("end__gte", models.F("start")), _connector="OR"
+                        ),
+                        name="delivery_end_after_start",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['organisation', 'name'], name='directory_p_organis_57d5e5_idx'),
+            model_name="person",
+            index=models.Index(
+                fields=["organisation", "name"], name="directory_p_organis_57d5e5_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='post',
-            constraint=models.UniqueConstraint(fields=('organisation', 'title'), name='post_unique_title'),
+            model_name="post",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "title"), name="post_unique_title"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='post',
-            constraint=models.CheckConstraint(condition=models.Q(('max_holders__gte', 1)), name='post_max_holders_min'),
+            model_name="post",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("max_holders__gte", 1)), name="post_max_holders_min"
+            ),
         ),
         migrations.AddIndex(
-            model_name='appointment',
-            index=models.Index(fields=['post', 'start'], name='directory_a_post_id_e17dc6_idx'),
+            model_name="appointment",
+            index=models.Index(fields=["post", "start"], name="directory_a_post_id_e17dc6_idx"),
         ),
         migrations.AddIndex(
-            model_name='appointment',
-            index=models.Index(fields=['person', 'start'], name='directory_a_person__7068e7_idx'),
+            model_name="appointment",
+            index=models.Index(fields=["person", "start"], name="directory_a_person__7068e7_idx"),
         ),
         migrations.AddIndex(
-            model_name='appointment',
-            index=models.Index(fields=['start', 'end'], name='directory_a_start_808359_idx'),
+            model_name="appointment",
+            index=models.Index(fields=["start", "end"], name="directory_a_start_808359_idx"),
         ),
         migrations.AddConstraint(
-            model_name='appointment',
-            constraint=models.CheckConstraint(condition=models.Q(('end__isnull', True), ('end__gte', models.F('start')), _connector='OR'), name='appointment_end_after_start'),
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end__isnull", True), ("end__gte", models.F("start")), _connector="OR"
+                ),
+                name="appointment_end_after_start",
+            ),
         ),
     ]
