@@ -1,0 +1,424 @@
+"""Measure the directory pages under load against production settings and a national data set.
+
+Each page is compared with a floor: a view that does nothing but return a few bytes through the
+same gunicorn, middleware and client, measured in the same run. Ratios against the floor travel
+between machines better than raw milliseconds. See bench/README.md for how to read the output.
+"""
+
+import datetime
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+FLOOR = "floor"
+P95_GOAL_MS = 50.0
+THROUGHPUT_GOAL_RATIO = 0.5
+AS_AT_DATE = datetime.date(2024, 1, 1)
+
+
+@dataclass
+class Measurement:
+    latencies_ms: list[float] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    errors: Counter = field(default_factory=Counter)
+    bytes_per_response: int = 0
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies_ms)
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.elapsed_s if self.elapsed_s else 0.0
+
+    def percentile(self, p: float) -> float:
+        return percentile(self.latencies_ms, p)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Linear interpolation between closest ranks, as numpy's default does."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * p / 100.0
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def build_results(measurements: dict[str, Measurement], floor: str = FLOOR) -> dict:
+    """The contract's shape: one entry per page per metric, each against the floor's figure."""
+    base = measurements[floor]
+    floor_p50, floor_p95, floor_rps = base.percentile(50), base.percentile(95), base.throughput
+    results = []
+    for name, m in measurements.items():
+        p50, p95, rps = m.percentile(50), m.percentile(95), m.throughput
+        results += [
+            _entry(f"{name} p50", p50, "ms", floor_p50, floor_p50 / p50 if p50 else 0.0),
+            _entry(f"{name} p95", p95, "ms", floor_p95, floor_p95 / p95 if p95 else 0.0),
+            _entry(
+                f"{name} throughput", rps, "req/s", floor_rps, rps / floor_rps if floor_rps else 0.0
+            ),
+        ]
+    return {"results": results}
+
+
+def _entry(name: str, value: float, unit: str, floor: float, ratio: float) -> dict:
+    return {
+        "name": name,
+        "value": round(value, 3),
+        "unit": unit,
+        "floor": round(floor, 3),
+        "ratio": round(ratio, 4),
+    }
+
+
+def goal_for(entry: dict) -> tuple[str, bool | None]:
+    """The goal a result entry is held to, and whether it is met (None: no goal)."""
+    page, _, metric = entry["name"].rpartition(" ")
+    if page == FLOOR:
+        return "", None
+    if metric == "p95":
+        return f"<= {P95_GOAL_MS:g} ms", entry["value"] <= P95_GOAL_MS
+    if metric == "throughput":
+        return (
+            f">= {THROUGHPUT_GOAL_RATIO:.0%} of floor",
+            entry["ratio"] >= THROUGHPUT_GOAL_RATIO,
+        )
+    return "", None
+
+
+def write_results(path: Path, results: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(results, indent=2) + "\n")
+    tmp.replace(path)
+
+
+def format_table(results: dict) -> str:
+    header = ("name", "value", "unit", "floor", "ratio", "goal", "met")
+    rows = [header]
+    for e in results["results"]:
+        goal, met = goal_for(e)
+        rows.append(
+            (
+                e["name"],
+                f"{e['value']:.2f}",
+                e["unit"],
+                f"{e['floor']:.2f}",
+                f"{e['ratio']:.3f}",
+                goal,
+                "" if met is None else ("yes" if met else "NO"),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    right = {1, 3, 4}
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def drive(
+    port: int, path: str, *, seconds: float, concurrency: int, workers: Counter | None = None
+) -> Measurement:
+    """`concurrency` threads, each on one keep-alive connection, GET `path` until time is up."""
+    result = Measurement()
+    lock = threading.Lock()
+    ready = threading.Barrier(concurrency + 1)
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        latencies: list[float] = []
+        errors: Counter = Counter()
+        size = 0
+        ready.wait()
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                response = conn.getresponse()
+                body = response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                errors[type(exc).__name__] += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                continue
+            latencies.append((time.perf_counter() - started) * 1000.0)
+            size = len(body)
+            if response.status != 200:
+                errors[f"HTTP {response.status}"] += 1
+            elif workers is not None and len(latencies) == 1:
+                workers[body.decode(errors="replace")] += 1
+        conn.close()
+        with lock:
+            result.latencies_ms += latencies
+            result.errors.update(errors)
+            result.bytes_per_response = max(result.bytes_per_response, size)
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    ready.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    result.elapsed_s = time.perf_counter() - started
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def find_targets() -> dict:
+    """The pages to measure, chosen as the heaviest of their kind, with each one's query count."""
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from regionhub.directory.management.commands.generate_national import MARKER
+    from regionhub.directory.models import Organisation, Person, Post
+
+    orgs = Organisation.objects.annotate(n=Count("posts")).order_by("-n", "pk")
+    org = orgs.filter(notes=MARKER, is_member=True).first() or orgs.first()
+    person = Person.objects.annotate(n=Count("appointments")).order_by("-n", "pk").first()
+    post = Post.objects.annotate(n=Count("appointments")).order_by("-n", "pk").first()
+    targets = {FLOOR: "/bench/floor/", "organisation-list": "/directory/"}
+    if org:
+        targets["organisation-page"] = f"/directory/organisations/{org.pk}/"
+    if person:
+        targets["person-page"] = f"/directory/people/{person.pk}/"
+    if post:
+        targets["post-page"] = f"/directory/posts/{post.pk}/"
+    targets["as-at"] = f"/directory/as-at/?date={AS_AT_DATE.isoformat()}"
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    probes = {}
+    for name, path in targets.items():
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(path)
+            elapsed = (time.perf_counter() - started) * 1000.0
+        probes[name] = {
+            "path": path,
+            "status": response.status_code,
+            "queries": len(queries),
+            "ms": round(elapsed, 1),
+            "bytes": len(response.content),
+        }
+    return probes
+
+
+class Command(BaseCommand):
+    help = (
+        "Benchmark the directory pages with gunicorn and production settings against a national "
+        "data set; writes bench/results.json and prints a table."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--skip-generate", action="store_true")
+        parser.add_argument("--duration", type=float, default=10.0, help="Seconds per page.")
+        parser.add_argument("--warmup", type=float, default=2.0, help="Seconds per page.")
+        parser.add_argument("--concurrency", type=int, default=4)
+        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument("--out", default="bench/results.json")
+        parser.add_argument("--people", type=int, default=50_000)
+        parser.add_argument("--appointments", type=int, default=80_000)
+        parser.add_argument("--authorities", type=int, default=153)
+        # Internal: run in a child process against the benchmark database.
+        parser.add_argument("--print-targets", action="store_true", help="(internal)")
+
+    def handle(self, *args, **o):
+        if o["print_targets"]:
+            self.stdout.write(json.dumps(find_targets()))
+            return
+        base_dir = Path(settings.BASE_DIR)
+        out = Path(o["out"])
+        if not out.is_absolute():
+            out = base_dir / out
+        # A failed run must not leave the previous run's figures looking current.
+        out.unlink(missing_ok=True)
+
+        env = os.environ.copy()
+        # SQLite runs use their own file so the demo database is left alone.
+        env.setdefault("DATABASE_URL", f"sqlite:///{settings.VAR_DIR / 'bench.sqlite3'}")
+        env["DJANGO_SETTINGS_MODULE"] = "regionhub.settings.bench"
+        env.setdefault("LOG_LEVEL", "WARNING")
+        engine = env["DATABASE_URL"].split(":", 1)[0]
+        self.stdout.write(f"Database: {engine} ({_redact(env['DATABASE_URL'])})")
+
+        manage = [sys.executable, str(base_dir / "manage.py")]
+
+        def run(*argv: str, capture: bool = False) -> str:
+            done = subprocess.run(
+                [*manage, *argv], cwd=base_dir, env=env, text=True, capture_output=capture
+            )
+            if done.returncode:
+                detail = (done.stderr or "")[-2000:] if capture else ""
+                raise CommandError(f"manage.py {' '.join(argv)} failed.\n{detail}")
+            return done.stdout if capture else ""
+
+        step = time.perf_counter()
+        run("migrate", "--noinput", "-v", "0")
+        if not o["skip_generate"]:
+            run(
+                "generate_national",
+                "--people",
+                str(o["people"]),
+                "--appointments",
+                str(o["appointments"]),
+                "--authorities",
+                str(o["authorities"]),
+            )
+        self.stdout.write(f"Set-up took {time.perf_counter() - step:.1f}s")
+        probes = json.loads(run("bench", "--print-targets", capture=True))
+        self.stdout.write("\nPages (one request each, in-process: status, SQL queries, time, size)")
+        for name, p in probes.items():
+            self.stdout.write(
+                f"  {name:<18} {p['path']:<34} {p['status']}  {p['queries']:>3} queries  "
+                f"{p['ms']:>8.1f} ms  {p['bytes']:>8,} bytes"
+            )
+
+        port = free_port()
+        log_path = base_dir / "bench" / "gunicorn.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        command = [
+            str(gunicorn),
+            "regionhub.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(o["workers"]),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(o["threads"]),
+            "--keep-alive",
+            "30",
+            "--error-logfile",
+            str(log_path),
+            "--log-level",
+            "warning",
+        ]
+        measurements: dict[str, Measurement] = {}
+        workers_seen: Counter = Counter()
+        with open(log_path, "w") as log:
+            server = subprocess.Popen(
+                command, cwd=base_dir, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        try:
+            self._wait_healthy(server, port, log_path)
+            self.stdout.write(
+                f"\ngunicorn: {o['workers']} workers x {o['threads']} threads on port {port}; "
+                f"{o['concurrency']} keep-alive clients, {o['warmup']:g}s warm-up, "
+                f"{o['duration']:g}s per page"
+            )
+            for name, p in probes.items():
+                drive(port, p["path"], seconds=o["warmup"], concurrency=o["concurrency"])
+                m = drive(
+                    port,
+                    p["path"],
+                    seconds=o["duration"],
+                    concurrency=o["concurrency"],
+                    workers=workers_seen if name == FLOOR else None,
+                )
+                measurements[name] = m
+                errors = ", ".join(f"{k}: {v}" for k, v in m.errors.items()) or "no errors"
+                self.stdout.write(
+                    f"  {name:<18} {m.requests:>6} requests  p50 {m.percentile(50):7.1f} ms  "
+                    f"p95 {m.percentile(95):7.1f} ms  {m.throughput:7.1f} req/s  {errors}"
+                )
+        finally:
+            _stop(server)
+
+        if len(workers_seen) < min(o["workers"], o["concurrency"]):
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Only {len(workers_seen)} gunicorn worker(s) took the floor's connections; "
+                    "figures may understate what the server can do."
+                )
+            )
+        results = build_results(measurements)
+        self.stdout.write("\n" + format_table(results) + "\n")
+        failures = {n: m.errors for n, m in measurements.items() if m.errors}
+        bad_status = {n: p["status"] for n, p in probes.items() if p["status"] != 200}
+        if failures or bad_status:
+            raise CommandError(
+                f"Benchmark failed: errors {failures or ''} {bad_status or ''}; results not "
+                f"written. See {log_path}."
+            )
+        write_results(out, results)
+        missed = [e["name"] for e in results["results"] if goal_for(e)[1] is False]
+        self.stdout.write(
+            f"Wrote {out.relative_to(base_dir) if out.is_relative_to(base_dir) else out}"
+        )
+        if missed:
+            self.stdout.write(self.style.WARNING("Goals not met: " + ", ".join(missed)))
+        else:
+            self.stdout.write(self.style.SUCCESS("Every goal met."))
+
+    def _wait_healthy(self, server: subprocess.Popen, port: int, log_path: Path) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise CommandError(
+                    f"gunicorn exited ({server.returncode}):\n{log_path.read_text()[-3000:]}"
+                )
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/healthz")
+                response = conn.getresponse()
+                response.read()
+                conn.close()
+                if response.status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise CommandError(f"gunicorn was not healthy within 60s:\n{log_path.read_text()[-3000:]}")
+
+
+def _stop(server: subprocess.Popen) -> None:
+    if server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)  # gunicorn's graceful shutdown
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def _redact(url: str) -> str:
+    """The URL without its password."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}@{host}"
