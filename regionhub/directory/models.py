@@ -180,6 +180,9 @@ class Post(models.Model):
         ]
 
     def __str__(self) -> str:
+        # Network posts already name their network ("Chair, DCS Network").
+        if self.organisation.kind == Organisation.Kind.NETWORK:
+            return self.title
         return f"{self.title}, {self.organisation.short_name or self.organisation.name}"
 
     def get_absolute_url(self) -> str:

@@ -68,7 +68,8 @@ def candidate_people(post: Post, query: str = ""):
         qs = qs.filter(Q(name__icontains=query) | Q(email__icontains=query))
     elif post.organisation.is_authority:
         qs = qs.filter(organisation=post.organisation)
-    return qs[:500]
+    # A sliced queryset cannot validate a choice, so the limit goes into a subquery.
+    return qs.filter(pk__in=qs.values("pk")[:500])
 
 
 def _service_error(form, error: services.DirectoryError) -> None:
