@@ -237,23 +237,28 @@ def csv_response(table: Table) -> StreamingHttpResponse:
     return response
 
 
-def _xlsx_cell(sheet, value: Any):
+def _xlsx_value(sheet, value: Any) -> Any:
+    """The value as openpyxl should write it; a cell object only where the default is wrong."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and cell.data_type == "f":
-        # Stored as text, a leading "=" is shown, never calculated.
-        cell.data_type = "s"
+        if value.startswith("="):
+            # Stored as text, a leading "=" is shown, never calculated.
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            return cell
     elif isinstance(value, datetime.date):
+        cell = WriteOnlyCell(sheet, value=value)
         cell.number_format = "yyyy-mm-dd"
-    return cell
+        return cell
+    return value
 
 
 def xlsx_response(table: Table) -> FileResponse:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
@@ -261,12 +266,12 @@ def xlsx_response(table: Table) -> FileResponse:
     sheet.freeze_panes = "A2"
     header = []
     for column in table.columns:
-        cell = _xlsx_cell(sheet, column.header)
+        cell = WriteOnlyCell(sheet, value=column.header)
         cell.font = Font(bold=True)
         header.append(cell)
     sheet.append(header)
     for obj in table.rows:
-        sheet.append([_xlsx_cell(sheet, c.value(obj)) for c in table.columns])
+        sheet.append([_xlsx_value(sheet, c.value(obj)) for c in table.columns])
     output = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
     workbook.save(output)
     output.seek(0)

@@ -202,6 +202,13 @@ def _xlsx_table(data: bytes):
         workbook.close()
 
 
+def _unescape(value: str) -> str:
+    """Undo the apostrophe our exports put before text a spreadsheet would run as a formula."""
+    if value.startswith("'") and value[1:2] in {"=", "+", "-", "@"}:
+        return value[1:]
+    return value
+
+
 def _is_blank(cells: list[Any]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
@@ -233,7 +240,7 @@ def _sheet_from_table(table) -> Sheet:
         values = {}
         for name, value in zip(header, cells, strict=False):
             if name in COLUMNS and name not in values:
-                values[name] = value.strip() if isinstance(value, str) else value
+                values[name] = _unescape(value.strip()) if isinstance(value, str) else value
         rows.append(Row(line=line, values=values))
     if header is None:
         raise ImportFileError("The file is empty.")
