@@ -16,6 +16,24 @@ def _count(number: int, one: str, many: str) -> str:
     return f"{number} {one if number == 1 else many}"
 
 
+def _summary(file_name: str, report) -> str:
+    summary = "Imported {}: added {}, {} and {}.".format(
+        file_name,
+        _count(report.people_created, "person", "people"),
+        _count(report.posts_created, "post", "posts"),
+        _count(report.appointments_created, "appointment", "appointments"),
+    )
+    if report.appointments_updated:
+        summary += " Added end dates to {}.".format(
+            _count(report.appointments_updated, "appointment", "appointments")
+        )
+    if report.unchanged_lines:
+        summary += " {} already in the directory.".format(
+            _count(len(report.unchanged_lines), "row was", "rows were")
+        )
+    return summary
+
+
 @login_required
 def directory_import(request):
     if not is_regional_admin(request.user):
@@ -27,15 +45,7 @@ def directory_import(request):
         if form.is_valid():
             report = run_import(actor=request.user, rows=form.sheet.rows, commit=commit)
             if report.committed:
-                messages.success(
-                    request,
-                    "Imported {}: added {}, {} and {}.".format(
-                        form.cleaned_data["file"].name,
-                        _count(report.people_created, "person", "people"),
-                        _count(report.posts_created, "post", "posts"),
-                        _count(report.appointments_created, "appointment", "appointments"),
-                    ),
-                )
+                messages.success(request, _summary(form.cleaned_data["file"].name, report))
                 # Redirect so that reloading the page cannot import the file twice.
                 return redirect("directory:import")
     else:

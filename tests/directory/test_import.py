@@ -1,6 +1,7 @@
 import datetime
 import io
 import os
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -379,3 +380,15 @@ def test_organisations_are_never_invented(admin_user, dudley):
     report = directory_import(actor=admin_user, rows=read_rows(file), commit=True)
     assert report.rejected[0].reason == "Unknown organisation 'Walsall' in person_organisation."
     assert Organisation.objects.count() == 1
+
+
+def test_the_documented_example_imports(admin_user, dudley):
+    OrganisationFactory(name="DCS Network", kind="network", is_member=False)
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "import.md").read_text()
+    example = guide.split("```csv\n", 1)[1].split("```", 1)[0]
+    rows = read_rows(SimpleUploadedFile("example.csv", example.encode()))
+    report = directory_import(actor=admin_user, rows=rows, commit=True)
+    assert report.rejected == []
+    assert (report.people_created, report.posts_created, report.appointments_created) == (2, 2, 3)
+    vice_chair = Appointment.objects.get(post__title="Co-Vice Chair")
+    assert vice_chair.start_approximate and vice_chair.on_behalf_of == dudley
