@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 FLOOR = "floor"
+FLOOR_PATH = "/bench/floor/"
 P95_GOAL_MS = 50.0
 THROUGHPUT_GOAL_RATIO = 0.5
 AS_AT_DATE = datetime.date(2024, 1, 1)
@@ -137,16 +138,55 @@ def format_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def worker_of(conn: http.client.HTTPConnection) -> str:
+    """The gunicorn worker process behind a connection, as the floor view reports it."""
+    conn.request("GET", FLOOR_PATH)
+    response = conn.getresponse()
+    body = response.read().decode(errors="replace")
+    if response.status != 200:
+        raise CommandError(f"{FLOOR_PATH} answered {response.status}")
+    return body.removeprefix("ok ")
+
+
+def balanced_connections(
+    port: int, count: int, workers: int
+) -> tuple[list[http.client.HTTPConnection], Counter]:
+    """`count` keep-alive connections spread evenly over the gunicorn workers.
+
+    Workers share one listening socket, so which one accepts a connection is down to chance,
+    and with keep-alive that chance decides the whole run: all four clients on one worker would
+    measure one process, not the server. Connections that land on a full worker are replaced.
+    """
+    quota = -(-count // workers)
+    per_worker: Counter = Counter()
+    kept: list[http.client.HTTPConnection] = []
+    for _ in range(count * 50):
+        if len(kept) == count:
+            break
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        pid = worker_of(conn)
+        if per_worker[pid] < quota:
+            per_worker[pid] += 1
+            kept.append(conn)
+        else:
+            conn.close()
+    while len(kept) < count:  # unlucky: accept an uneven spread rather than fail
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        per_worker[worker_of(conn)] += 1
+        kept.append(conn)
+    return kept, per_worker
+
+
 def drive(
-    port: int, path: str, *, seconds: float, concurrency: int, workers: Counter | None = None
-) -> Measurement:
+    port: int, path: str, *, seconds: float, concurrency: int, workers: int = 1
+) -> tuple[Measurement, Counter]:
     """`concurrency` threads, each on one keep-alive connection, GET `path` until time is up."""
     result = Measurement()
     lock = threading.Lock()
     ready = threading.Barrier(concurrency + 1)
+    connections, per_worker = balanced_connections(port, concurrency, workers)
 
-    def client():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    def client(conn: http.client.HTTPConnection):
         latencies: list[float] = []
         errors: Counter = Counter()
         size = 0
@@ -167,15 +207,13 @@ def drive(
             size = len(body)
             if response.status != 200:
                 errors[f"HTTP {response.status}"] += 1
-            elif workers is not None and len(latencies) == 1:
-                workers[body.decode(errors="replace")] += 1
         conn.close()
         with lock:
             result.latencies_ms += latencies
             result.errors.update(errors)
             result.bytes_per_response = max(result.bytes_per_response, size)
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
+    threads = [threading.Thread(target=client, args=(c,), daemon=True) for c in connections]
     for t in threads:
         t.start()
     ready.wait()
@@ -183,7 +221,7 @@ def drive(
     for t in threads:
         t.join()
     result.elapsed_s = time.perf_counter() - started
-    return result
+    return result, per_worker
 
 
 def free_port() -> int:
@@ -206,7 +244,7 @@ def find_targets() -> dict:
     org = orgs.filter(notes=MARKER, is_member=True).first() or orgs.first()
     person = Person.objects.annotate(n=Count("appointments")).order_by("-n", "pk").first()
     post = Post.objects.annotate(n=Count("appointments")).order_by("-n", "pk").first()
-    targets = {FLOOR: "/bench/floor/", "organisation-list": "/directory/"}
+    targets = {FLOOR: FLOOR_PATH, "organisation-list": "/directory/"}
     if org:
         targets["organisation-page"] = f"/directory/organisations/{org.pk}/"
     if person:
@@ -222,10 +260,13 @@ def find_targets() -> dict:
             started = time.perf_counter()
             response = client.get(path)
             elapsed = (time.perf_counter() - started) * 1000.0
+        sql_ms = [float(q["time"]) * 1000.0 for q in queries.captured_queries]
         probes[name] = {
             "path": path,
             "status": response.status_code,
             "queries": len(queries),
+            "sql_ms": round(sum(sql_ms), 1),
+            "slowest_sql_ms": round(max(sql_ms, default=0.0), 1),
             "ms": round(elapsed, 1),
             "bytes": len(response.content),
         }
@@ -296,11 +337,15 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"Set-up took {time.perf_counter() - step:.1f}s")
         probes = json.loads(run("bench", "--print-targets", capture=True))
-        self.stdout.write("\nPages (one request each, in-process: status, SQL queries, time, size)")
+        self.stdout.write(
+            "\nPages, one request each in-process: status, queries (SQL time, slowest), "
+            "total time, size"
+        )
         for name, p in probes.items():
             self.stdout.write(
-                f"  {name:<18} {p['path']:<34} {p['status']}  {p['queries']:>3} queries  "
-                f"{p['ms']:>8.1f} ms  {p['bytes']:>8,} bytes"
+                f"  {name:<18} {p['path']:<34} {p['status']}  {p['queries']:>3} queries "
+                f"({p['sql_ms']:.1f} ms, slowest {p['slowest_sql_ms']:.1f})  "
+                f"{p['ms']:>7.1f} ms  {p['bytes']:>8,} bytes"
             )
 
         port = free_port()
@@ -326,7 +371,7 @@ class Command(BaseCommand):
             "warning",
         ]
         measurements: dict[str, Measurement] = {}
-        workers_seen: Counter = Counter()
+        uneven: list[str] = []
         with open(log_path, "w") as log:
             server = subprocess.Popen(
                 command, cwd=base_dir, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -339,28 +384,27 @@ class Command(BaseCommand):
                 f"{o['duration']:g}s per page"
             )
             for name, p in probes.items():
-                drive(port, p["path"], seconds=o["warmup"], concurrency=o["concurrency"])
-                m = drive(
-                    port,
-                    p["path"],
-                    seconds=o["duration"],
-                    concurrency=o["concurrency"],
-                    workers=workers_seen if name == FLOOR else None,
-                )
+                load = {"concurrency": o["concurrency"], "workers": o["workers"]}
+                drive(port, p["path"], seconds=o["warmup"], **load)
+                m, per_worker = drive(port, p["path"], seconds=o["duration"], **load)
                 measurements[name] = m
+                spread = "+".join(str(n) for n in sorted(per_worker.values(), reverse=True))
+                if len(per_worker) < min(o["workers"], o["concurrency"]):
+                    uneven.append(name)
                 errors = ", ".join(f"{k}: {v}" for k, v in m.errors.items()) or "no errors"
                 self.stdout.write(
                     f"  {name:<18} {m.requests:>6} requests  p50 {m.percentile(50):7.1f} ms  "
-                    f"p95 {m.percentile(95):7.1f} ms  {m.throughput:7.1f} req/s  {errors}"
+                    f"p95 {m.percentile(95):7.1f} ms  {m.throughput:7.1f} req/s  "
+                    f"connections per worker {spread}  {errors}"
                 )
         finally:
             _stop(server)
 
-        if len(workers_seen) < min(o["workers"], o["concurrency"]):
+        if uneven:
             self.stdout.write(
                 self.style.WARNING(
-                    f"Only {len(workers_seen)} gunicorn worker(s) took the floor's connections; "
-                    "figures may understate what the server can do."
+                    f"Some workers got no connections for {', '.join(uneven)}: those figures "
+                    "understate what the server can do."
                 )
             )
         results = build_results(measurements)
