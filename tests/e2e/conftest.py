@@ -167,6 +167,24 @@ def submit(page, button_name: str, *, status: int = 200):
     return response
 
 
+def check_error_summary(page, *messages: str):
+    """The GOV.UK error summary: focused, listing each message, each linking to its place."""
+    from playwright.sync_api import expect
+
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("There is a problem")
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    for message in messages:
+        link = summary.get_by_role("link", name=message, exact=True)
+        expect(link).to_have_count(1)
+        target = link.get_attribute("href")
+        assert target and target.startswith("#"), f"{message!r} links to {target!r}"
+        expect(page.locator(target), f"{message!r} links to a missing {target}").to_have_count(1)
+    return summary
+
+
 def sign_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
     visit(page, "/accounts/sign-in/")
     page.get_by_label("Email address").fill(email)
