@@ -1,7 +1,7 @@
 """Browser fixtures: one headless Chromium per session, a fresh context per test.
 
-The parent conftest skips these tests when /usr/bin/chromium is missing (or fails them under
-REQUIRE_BROWSER=1) before any fixture here runs, so Playwright is only imported lazily.
+The parent conftest skips these tests when /usr/bin/chromium is missing; under REQUIRE_BROWSER=1
+they run instead, and the browser fixture fails them with a message saying what is missing.
 """
 
 import os
@@ -35,7 +35,6 @@ STYLESHEET = "/static/css/regionhub.css"
 
 DEMO_PASSWORD = "regionhub-demo"
 ADMIN = "admin@regionhub.example"
-COORDINATOR_DUDLEY = "coordinator.dudley@regionhub.example"
 COORDINATOR_TELFORD = "coordinator.telford@regionhub.example"
 MEMBER = "member@regionhub.example"
 
