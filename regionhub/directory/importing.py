@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 
 from regionhub.core.permissions import is_regional_admin, require
 
@@ -32,6 +32,7 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
 # Wider sheets are someone's working copy with notes to the right; the columns we read come first.
 MAX_COLUMNS = 100
+MAX_HOLDERS = 1000
 
 REQUIRED_COLUMNS = ["person_name", "post_title", "post_organisation", "start"]
 OPTIONAL_COLUMNS = [
@@ -388,6 +389,15 @@ def _parse_row(row: Row, organisations: OrganisationIndex) -> _Parsed:
     if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         problems.append(f"person_email '{email}' is not an email address.")
 
+    # The database refuses longer values, which would otherwise end the whole import.
+    for column, value, limit in [
+        ("person_name", person_name, Person._meta.get_field("name").max_length),
+        ("person_email", email, Person._meta.get_field("email").max_length),
+        ("post_title", post_title, Post._meta.get_field("title").max_length),
+    ]:
+        if value and len(value) > limit:
+            problems.append(f"{column} is longer than {limit} characters.")
+
     start, start_month_only = attempt(parse_date, row.values.get("start"), "start") or (None, False)
     if start is None and not any(p.startswith("start") for p in problems):
         problems.append("start is missing.")
@@ -407,11 +417,12 @@ def _parse_row(row: Row, organisations: OrganisationIndex) -> _Parsed:
     if row.text("max_holders"):
         try:
             max_holders = int(row.text("max_holders"))
-            if max_holders < 1:
+            if not 1 <= max_holders <= MAX_HOLDERS:
                 raise ValueError
         except ValueError:
             problems.append(
-                f"max_holders must be a whole number of 1 or more, not '{row.text('max_holders')}'."
+                f"max_holders must be a whole number from 1 to {MAX_HOLDERS}, "
+                f"not '{row.text('max_holders')}'."
             )
     if start and end and end < start:
         problems.append(
@@ -494,6 +505,14 @@ class _Importer:
             except DirectoryError as exc:
                 self.report.rejected.append(Rejection(row.line, exc.message))
                 continue
+            except (DataError, IntegrityError) as exc:
+                # The row's savepoint has been rolled back, so the other rows can still be
+                # checked; the database's own words are the best reason available.
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                self.report.rejected.append(
+                    Rejection(row.line, f"The database refused this row: {reason}")
+                )
+                continue
             self._count(person.pk, person_created, self.people_seen, "people")
             self._count(post.pk, post_created, self.posts_seen, "posts")
             if outcome == "unchanged":
@@ -536,10 +555,12 @@ class _Importer:
         return "created"
 
     def _clashing_lines(self, post: Post, data: dict[str, Any]) -> str:
-        clashes = post.appointments.overlapping(data["start"], data["end"]).filter(
-            pk__in=list(self.created_lines)
+        clashes = post.appointments.overlapping(data["start"], data["end"])
+        lines = sorted(
+            self.created_lines[pk]
+            for pk in clashes.values_list("pk", flat=True)
+            if pk in self.created_lines
         )
-        lines = sorted(self.created_lines[pk] for pk in clashes.values_list("pk", flat=True))
         if not lines:
             return ""
         return " (from line " + ", ".join(str(n) for n in lines) + " of this file)"

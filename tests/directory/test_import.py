@@ -392,3 +392,20 @@ def test_the_documented_example_imports(admin_user, dudley):
     assert (report.people_created, report.posts_created, report.appointments_created) == (2, 2, 3)
     vice_chair = Appointment.objects.get(post__title="Co-Vice Chair")
     assert vice_chair.start_approximate and vice_chair.on_behalf_of == dudley
+
+
+def test_values_the_database_would_refuse_are_rejected_rows(admin_user, dudley):
+    file = csv_file(
+        "person_name,post_title,post_organisation,start,max_holders",
+        f"{'A' * 201},Director,Dudley,2023-01-01,1",
+        f"Alex Morgan,{'T' * 201},Dudley,2023-01-01,1",
+        "Sam Patel,Deputy,Dudley,2023-01-01,40000",
+        "Sam Patel,Deputy,Dudley,2023-01-01,two",
+    )
+    report = directory_import(actor=admin_user, rows=read_rows(file), commit=True)
+    assert [(r.line, r.reason) for r in report.rejected] == [
+        (2, "person_name is longer than 200 characters."),
+        (3, "post_title is longer than 200 characters."),
+        (4, "max_holders must be a whole number from 1 to 1000, not '40000'."),
+        (5, "max_holders must be a whole number from 1 to 1000, not 'two'."),
+    ]
