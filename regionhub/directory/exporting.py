@@ -9,6 +9,7 @@ import datetime
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from django.db.models import Q
@@ -168,7 +169,7 @@ def import_template_table(params, user) -> Table:
         "approximate": "no",
         "end_approximate": "no",
     }
-    columns = [Column(name, lambda row, name=name: row[name]) for name in IMPORT_COLUMNS]
+    columns = [Column(name, itemgetter(name)) for name in IMPORT_COLUMNS]
     return Table("import-template", columns, [example])
 
 

@@ -19,7 +19,9 @@ class ImportForm(forms.Form):
         error_messages={"required": "Choose a CSV or Excel file to upload."},
     )
 
-    sheet: Sheet | None = None
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sheet = Sheet(rows=[])
 
     def clean_file(self):
         uploaded = self.cleaned_data["file"]

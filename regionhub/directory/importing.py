@@ -395,7 +395,7 @@ def _parse_row(row: Row, organisations: OrganisationIndex) -> _Parsed:
         ("person_email", email, Person._meta.get_field("email").max_length),
         ("post_title", post_title, Post._meta.get_field("title").max_length),
     ]:
-        if value and len(value) > limit:
+        if limit and value and len(value) > limit:
             problems.append(f"{column} is longer than {limit} characters.")
 
     start, start_month_only = attempt(parse_date, row.values.get("start"), "start") or (None, False)

@@ -57,7 +57,7 @@ def directory_import(request):
             "form": form,
             "report": report,
             "commit": commit,
-            "ignored_columns": form.sheet.ignored_columns if form.sheet else [],
+            "ignored_columns": form.sheet.ignored_columns,
             "file_name": form.cleaned_data["file"].name if report else "",
         },
     )
