@@ -22,6 +22,8 @@ node_modules/.installed: package.json package-lock.json
 $(STATIC)/.built: node_modules/.installed assets/regionhub.scss
 	mkdir -p $(STATIC)/css $(STATIC)/js $(STATIC)/govuk
 	npx sass --pkg-importer=node --style=compressed --no-source-map assets/regionhub.scss $(STATIC)/css/regionhub.css
+	# The footer's copyright crest belongs to GOV.UK: drop its image (and the file, below).
+	sed -i 's#url("/static/govuk/assets/images/govuk-crest.svg")#none#g' $(STATIC)/css/regionhub.css
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(STATIC)/js/
 	cp node_modules/htmx.org/dist/htmx.min.js $(STATIC)/js/
 	rm -rf $(STATIC)/govuk/assets

@@ -17,19 +17,18 @@ def pytest_collection_modifyitems(config, items):
 
     CI sets REQUIRE_BROWSER=1 / REQUIRE_POSTGRES=1 so that a skip there is a failure instead.
     """
-    have_browser = shutil.which(CHROMIUM) is not None
+    may_skip = shutil.which(CHROMIUM) is None and os.environ.get("REQUIRE_BROWSER") != "1"
     for item in items:
-        if "e2e" in item.keywords and not have_browser:
-            if os.environ.get("REQUIRE_BROWSER") == "1":
-                item.add_marker(pytest.mark.usefixtures("_fail_missing_browser"))
-            else:
-                reason = f"browser tests need {CHROMIUM} (apt-get install chromium)"
-                item.add_marker(pytest.mark.skip(reason=reason))
+        if "e2e" in item.keywords and may_skip:
+            reason = f"browser tests need {CHROMIUM} (apt-get install chromium)"
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
-@pytest.fixture
-def _fail_missing_browser():
-    pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
+@pytest.fixture(autouse=True)
+def _browser_required(request):
+    """Under REQUIRE_BROWSER=1 (CI), a browser test without Chromium fails instead of skipping."""
+    if "e2e" in request.keywords and shutil.which(CHROMIUM) is None:
+        pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
 
 
 @pytest.fixture

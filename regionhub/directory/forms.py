@@ -3,21 +3,26 @@
 import datetime
 
 from django import forms
+from django.conf import settings
 
 from .models import Appointment, Organisation, Person, Post
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# A text box rather than type=date: browsers show their own format for type=date and cannot
+# show back an impossible date a person typed. Any of settings.DATE_INPUT_FORMATS is accepted
+# (the en-GB locale's own list would refuse "1 July 2024").
+DATE_WIDGET = forms.DateInput(attrs={"autocomplete": "off"}, format="%d/%m/%Y")
 
 
 def _date_field(label: str, required: bool = True, help_text: str = "") -> forms.DateField:
     return forms.DateField(
         label=label,
+        input_formats=settings.DATE_INPUT_FORMATS,
         required=required,
         widget=DATE_WIDGET,
-        help_text=help_text or "For example, 2024-07-01",
+        help_text=help_text or "For example, 1/7/2024 or 1 July 2024",
         error_messages={
             "required": f"Enter the {label.lower()}",
-            "invalid": f"Enter the {label.lower()} as a real date, for example 2024-07-01",
+            "invalid": f"Enter the {label.lower()} as a real date, for example 1/7/2024",
         },
     )
 
@@ -219,7 +224,7 @@ class HandoverNoteForm(forms.Form):
 
 
 class AsAtForm(forms.Form):
-    date = _date_field("Date", help_text="For example, 2024-01-01")
+    date = _date_field("Date", help_text="For example, 1/1/2024 or 1 January 2024")
 
 
 class ChangesForm(forms.Form):

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from regionhub.core.audit import audit_entries_for
+from regionhub.core.pagecache import cache_for_anonymous
 from regionhub.core.permissions import (
     can_manage_organisation_id,
     coordinated_ids,
@@ -84,6 +85,7 @@ def _audit(user, *records):
 # Organisations -------------------------------------------------------------------------------
 
 
+@cache_for_anonymous("directory")
 def organisation_list(request):
     query = request.GET.get("q", "").strip()
     members = list(selectors.organisations_list(members=True, query=query))
@@ -97,10 +99,11 @@ def organisation_list(request):
     )
 
 
+@cache_for_anonymous("directory")
 def organisation_detail(request, pk: int):
     organisation = get_object_or_404(Organisation, pk=pk)
     posts = selectors.posts_with_holders(organisation.posts.all())
-    people_page = Paginator(selectors.organisation_people(organisation), PAGE_SIZE).get_page(
+    people_page = Paginator(selectors.organisation_people(organisation), 25).get_page(
         request.GET.get("page")
     )
     return render(
@@ -171,6 +174,7 @@ def organisation_edit(request, pk: int):
 # People --------------------------------------------------------------------------------------
 
 
+@cache_for_anonymous("directory")
 def person_list(request):
     query = request.GET.get("q", "").strip()
     page = Paginator(selectors.people_search(query), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -179,6 +183,7 @@ def person_list(request):
     )
 
 
+@cache_for_anonymous("directory")
 def person_detail(request, pk: int):
     person = get_object_or_404(Person.objects.select_related("organisation"), pk=pk)
     timeline = selectors.person_timeline(person)
@@ -256,6 +261,7 @@ def person_edit(request, pk: int):
 # Posts ---------------------------------------------------------------------------------------
 
 
+@cache_for_anonymous("directory")
 def post_list(request):
     query = request.GET.get("q", "").strip()
     category = request.GET.get("category", "")
@@ -278,6 +284,7 @@ def post_list(request):
     )
 
 
+@cache_for_anonymous("directory")
 def post_detail(request, pk: int):
     post = get_object_or_404(Post.objects.select_related("organisation"), pk=pk)
     view = selectors.posts_with_holders_list([post])[0]
@@ -495,6 +502,7 @@ def handover_note_create(request, pk: int):
 # The region over time --------------------------------------------------------------------------
 
 
+@cache_for_anonymous("directory")
 def as_at(request):
     form = forms.AsAtForm(request.GET or {"date": today().isoformat()})
     context = {"nav": "as-at", "form": form}
@@ -510,6 +518,7 @@ def as_at(request):
     return render(request, "directory/as_at.html", context)
 
 
+@cache_for_anonymous("directory")
 def changes(request):
     form = forms.ChangesForm(request.GET or forms.default_changes_range(today()))
     context = {"nav": "changes", "form": form}

@@ -127,12 +127,35 @@ USE_I18N = True
 USE_TZ = True
 DATE_FORMAT = "j F Y"
 SHORT_DATE_FORMAT = "j M Y"
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d %m %Y", "%d %B %Y", "%d %b %Y"]
+DATE_INPUT_FORMATS = [
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%d/%m/%y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%d %m %Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%A %d %B %Y",
+]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "build" / "collected"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "build" / "static"]
+
+# A cache shared by every server process (Redis) when REDIS_URL is set; otherwise one per process.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Whole-page cache for anonymous readers (regionhub.core.pagecache). Invalidation must reach
+# every server process, so it is on by default only with a shared cache.
+PAGE_CACHE = env_bool("PAGE_CACHE", default=bool(REDIS_URL))
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "3600"))
 
 TASKS = {
     "default": {

@@ -5,6 +5,10 @@ import os
 # The production module refuses to import without a secret; this one is only ever used locally.
 os.environ.setdefault("SECRET_KEY", "bench-only-insecure-key")
 
+# The bench serves with several processes, so pages are cached in the shared Redis cache as in
+# production.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+
 from .prod import *  # noqa: E402,F403
 
 SECRET_KEY = "bench-only-insecure-key"

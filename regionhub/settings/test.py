@@ -13,3 +13,6 @@ STORAGES = {
 }
 AXES_FAILURE_LIMIT = 5
 DEV_MAIL_PAGE = False
+# Off by default so tests never see a page cached by another test; tests/core/test_pagecache.py
+# turns it on.
+PAGE_CACHE = False

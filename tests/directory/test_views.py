@@ -372,3 +372,14 @@ def test_organisation_counts_on_home(client):
     OrganisationFactory.create_batch(3)
     OrganisationFactory(kind=Organisation.Kind.PARTNER, is_member=False)
     assert "3 member authorities" in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "typed", ["2024-07-01", "1/7/2024", "01/07/2024", "1 July 2024", "1 Jul 2024", "1.7.2024"]
+)
+def test_dates_are_accepted_as_people_write_them(typed):
+    from regionhub.directory.forms import AsAtForm
+
+    form = AsAtForm({"date": typed})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["date"] == D(2024, 7, 1)

@@ -73,7 +73,7 @@ class PageProblems:
         path = urlsplit(response.url).path
         if response.status >= 500:
             self.server_errors.append(f"{response.status} {response.url}")
-        elif path.startswith("/static/") and response.status != 200:
+        elif path.startswith("/static/") and response.status not in (200, 304):
             self.broken_assets.append(f"{response.status} {response.url}")
 
     def on_request_failed(self, request):

@@ -189,7 +189,7 @@ def test_hand_over_a_post(page, demo):
     expect(page.get_by_label("Basis")).to_have_value(basis)
     expect(page.get_by_label("Who is handing over")).not_to_have_value("")
 
-    page.get_by_label("Handover date").fill("2025-01-06")
+    page.get_by_label("Handover date").fill("6 January 2025")
     submit(page, "Hand over")
     expect(page.get_by_role("heading", level=1)).to_have_text(DCS)
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
@@ -235,7 +235,7 @@ def test_another_authoritys_coordinator_is_refused(page, demo):
 
 def test_leadership_as_at_and_what_changed(page, demo):
     visit(page, "/directory/as-at/?date=2024-13-45")
-    check_error_summary(page, "Enter the date as a real date, for example 2024-07-01")
+    check_error_summary(page, "Enter the date as a real date, for example 1/7/2024")
     # A native date input shows nothing for an impossible date; the server must still echo it.
     expect(page.get_by_label("Date")).to_have_attribute("value", "2024-13-45")
 

@@ -4,6 +4,7 @@ import datetime
 
 from django import forms, template
 from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -65,9 +66,28 @@ def long_date(value, approximate=False) -> str:
     return date_format(value, "j F Y")
 
 
-@register.inclusion_tag("core/includes/date_range.html")
-def date_range(appointment):
-    return {"a": appointment}
+def _dated(value, approximate: bool) -> str:
+    text = long_date(value, approximate)
+    return f"{text} (approximately)" if approximate else text
+
+
+@register.filter
+def period(dated) -> str:
+    """'1 June 2023 to now' for anything with start/end (and their *_approximate flags)."""
+    start = _dated(dated.start, getattr(dated, "start_approximate", False))
+    if dated.end is None:
+        return f"{start} to now"
+    return f"{start} to {_dated(dated.end, getattr(dated, 'end_approximate', False))}"
+
+
+@register.filter
+def basis_tag(appointment) -> str:
+    """A tag for interim and acting appointments; nothing for substantive ones."""
+    if appointment.basis == "substantive":
+        return ""
+    return format_html(
+        ' <strong class="govuk-tag govuk-tag--yellow">{}</strong>', appointment.get_basis_display()
+    )
 
 
 @register.simple_tag(takes_context=True)

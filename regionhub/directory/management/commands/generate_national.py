@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from regionhub.core.pagecache import data_changed
 from regionhub.directory.models import Appointment, Organisation, Person, Post, today
 
 MARKER = "generated"
@@ -594,6 +595,7 @@ class Command(BaseCommand):
     def handle(self, *args, people, appointments, authorities, regions, seed, remove, **options):
         if remove:
             remove_generated()
+            data_changed("directory")
             self.stdout.write("Removed the generated data.")
             return
         if min(people, appointments, authorities, regions) < 1:
@@ -620,6 +622,8 @@ class Command(BaseCommand):
             seed=seed,
             stdout=self.stdout,
         ).run()
+        # bulk_create sends no signals, so cached pages are invalidated here.
+        data_changed("directory")
         self.stdout.write(
             self.style.SUCCESS(
                 "Generated "

@@ -1,0 +1,72 @@
+"""Whole-page cache for anonymous readers of pages that change only when their data does.
+
+Each cached page is keyed by a *version token* for its data. Any change to that data (through a
+service, the back office or an import) replaces the token, so every page cached under the old
+token is simply never read again. A token rather than a counter: if the cache evicts it, a new
+random one is made, and no stale page can match it.
+
+Signed-in users always get a freshly rendered page: theirs show contact details, edit links and
+the audit history, which differ by person.
+"""
+
+import hashlib
+import uuid
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse
+from django.utils import timezone
+
+
+def _version_key(namespace: str) -> str:
+    return f"pagecache:version:{namespace}"
+
+
+def data_version(namespace: str) -> str:
+    key = _version_key(namespace)
+    version = cache.get(key)
+    if version is None:
+        version = uuid.uuid4().hex
+        # add() so that two first readers agree on one token.
+        if not cache.add(key, version, timeout=None):
+            version = cache.get(key) or version
+    return version
+
+
+def data_changed(namespace: str) -> None:
+    """Invalidate the namespace's pages once the current transaction commits."""
+    transaction.on_commit(
+        lambda: cache.set(_version_key(namespace), uuid.uuid4().hex, timeout=None)
+    )
+
+
+def cache_for_anonymous(namespace: str):
+    """Serve anonymous GETs of the decorated view from the cache while `namespace` is unchanged.
+
+    The key includes today's date because "current" holders are derived from it.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if (
+                not getattr(settings, "PAGE_CACHE", False)
+                or request.method != "GET"
+                or request.user.is_authenticated
+            ):
+                return view(request, *args, **kwargs)
+            raw = f"{data_version(namespace)}|{timezone.localdate()}|{request.get_full_path()}"
+            key = "pagecache:page:" + hashlib.sha256(raw.encode()).hexdigest()
+            body = cache.get(key)
+            if body is not None:
+                return HttpResponse(body, content_type="text/html; charset=utf-8")
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200 and not response.streaming:
+                cache.set(key, response.content, timeout=settings.PAGE_CACHE_SECONDS)
+            return response
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,57 @@
+import datetime
+
+import pytest
+from django.core.cache import cache
+
+from regionhub.directory import services
+from tests.factories import PersonFactory, PostFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def page_cache(settings):
+    settings.PAGE_CACHE = True
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_anonymous_pages_are_served_from_the_cache_until_the_directory_changes(
+    client, page_cache, admin_user, django_assert_max_num_queries
+):
+    post = PostFactory(title="Director of Children's Services")
+    url = post.get_absolute_url()
+    assert "Vacant" in client.get(url).content.decode()
+    with django_assert_max_num_queries(0):
+        assert "Vacant" in client.get(url).content.decode()
+
+    person = PersonFactory(name="Karen Graham", organisation=post.organisation)
+    services.appointment_create(
+        actor=admin_user, post=post, person=person, data={"start": datetime.date(2024, 7, 1)}
+    )
+    body = client.get(url).content.decode()
+    assert "Karen Graham" in body and "Nobody holds this post today" not in body
+
+
+def test_changes_made_outside_the_services_also_invalidate(client, page_cache):
+    post = PostFactory(title="Head of Service")
+    client.get(post.get_absolute_url())
+    post.title = "Head of Safeguarding"
+    post.save()
+    assert "Head of Safeguarding" in client.get(post.get_absolute_url()).content.decode()
+
+
+def test_signed_in_users_never_get_a_cached_page(client, page_cache, member):
+    person = PersonFactory(email="kg@dudley.gov.uk")
+    assert "kg@dudley.gov.uk" not in client.get(person.get_absolute_url()).content.decode()
+    client.force_login(member)
+    assert "kg@dudley.gov.uk" in client.get(person.get_absolute_url()).content.decode()
+    client.logout()
+    assert "kg@dudley.gov.uk" not in client.get(person.get_absolute_url()).content.decode()
+
+
+def test_cached_pages_carry_no_csrf_token(client, page_cache):
+    post = PostFactory()
+    body = client.get(post.get_absolute_url()).content.decode()
+    assert "X-CSRFToken" not in body and "csrfmiddlewaretoken" not in body
