@@ -1,6 +1,8 @@
 """Whole-page cache for anonymous readers of pages that change only when their data does.
 
-Each cached page is keyed by a *version token* for its data. Any change to that data (through a
+Each cached page is keyed by a *version token* for its data, kept in the shared cache (Redis in
+production) so that every server process sees a change at once; the pages themselves are kept in
+each process's memory, so a hit costs one small cache read. Any change to that data (through a
 service, the back office or an import) replaces the token, so every page cached under the old
 token is simply never read again. A token rather than a counter: if the cache evicts it, a new
 random one is made, and no stale page can match it.
@@ -10,7 +12,9 @@ the audit history, which differ by person.
 """
 
 import hashlib
+import threading
 import uuid
+from collections import OrderedDict
 from functools import wraps
 
 from django.conf import settings
@@ -18,6 +22,41 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
+
+
+class _LocalPages:
+    """A byte-bounded least-recently-used store of page bodies, private to this process."""
+
+    def __init__(self, limit_bytes: int):
+        self.limit_bytes = limit_bytes
+        self._pages: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            body = self._pages.get(key)
+            if body is not None:
+                self._pages.move_to_end(key)
+            return body
+
+    def put(self, key: str, body: bytes) -> None:
+        with self._lock:
+            if key in self._pages:
+                return
+            self._pages[key] = body
+            self._size += len(body)
+            while self._size > self.limit_bytes and self._pages:
+                _, old = self._pages.popitem(last=False)
+                self._size -= len(old)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self._size = 0
+
+
+local_pages = _LocalPages(limit_bytes=64 * 1024 * 1024)
 
 
 def _version_key(namespace: str) -> str:
@@ -59,12 +98,12 @@ def cache_for_anonymous(namespace: str):
                 return view(request, *args, **kwargs)
             raw = f"{data_version(namespace)}|{timezone.localdate()}|{request.get_full_path()}"
             key = "pagecache:page:" + hashlib.sha256(raw.encode()).hexdigest()
-            body = cache.get(key)
+            body = local_pages.get(key)
             if body is not None:
                 return HttpResponse(body, content_type="text/html; charset=utf-8")
             response = view(request, *args, **kwargs)
             if response.status_code == 200 and not response.streaming:
-                cache.set(key, response.content, timeout=settings.PAGE_CACHE_SECONDS)
+                local_pages.put(key, response.content)
             return response
 
         return wrapper

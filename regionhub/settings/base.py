@@ -155,7 +155,6 @@ else:
 # Whole-page cache for anonymous readers (regionhub.core.pagecache). Invalidation must reach
 # every server process, so it is on by default only with a shared cache.
 PAGE_CACHE = env_bool("PAGE_CACHE", default=bool(REDIS_URL))
-PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "3600"))
 
 TASKS = {
     "default": {

@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.core.cache import cache
 
+from regionhub.core.pagecache import _LocalPages, local_pages
 from regionhub.directory import services
 from tests.factories import PersonFactory, PostFactory
 
@@ -13,8 +14,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def page_cache(settings):
     settings.PAGE_CACHE = True
     cache.clear()
+    local_pages.clear()
     yield
     cache.clear()
+    local_pages.clear()
 
 
 def test_anonymous_pages_are_served_from_the_cache_until_the_directory_changes(
@@ -55,3 +58,13 @@ def test_cached_pages_carry_no_csrf_token(client, page_cache):
     post = PostFactory()
     body = client.get(post.get_absolute_url()).content.decode()
     assert "X-CSRFToken" not in body and "csrfmiddlewaretoken" not in body
+
+
+def test_the_local_store_keeps_within_its_byte_limit():
+    store = _LocalPages(limit_bytes=10)
+    store.put("a", b"12345")
+    store.put("b", b"12345")
+    assert store.get("a") == b"12345"  # now the most recently used
+    store.put("c", b"12345")
+    assert store.get("b") is None
+    assert store.get("a") == b"12345" and store.get("c") == b"12345"
