@@ -8,5 +8,7 @@ urlpatterns = [
     path("", include("regionhub.core.urls")),
     path("accounts/", include("regionhub.accounts.urls")),
     path("directory/", include("regionhub.directory.urls")),
+    path("inspections/", include("regionhub.inspections.urls")),
+    path("events/", include("regionhub.events.urls")),
     path("admin/", admin.site.urls),
 ]

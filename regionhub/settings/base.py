@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "regionhub.core",
     "regionhub.accounts",
     "regionhub.directory",
+    "regionhub.inspections",
+    "regionhub.events",
 ]
 
 MIDDLEWARE = [

@@ -1,10 +1,32 @@
 """`manage.py load_demo`: the West Midlands demo data, then the demo sign-ins."""
 
+import importlib
+import importlib.util
+
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 
 from regionhub.accounts.models import User
 from regionhub.directory import demo
 from regionhub.directory.services import DirectoryError
+
+
+def other_apps_demo_modules():
+    """`<app>.demo` modules of the project's other apps, in INSTALLED_APPS order.
+
+    An app joins the demo by giving its `demo` module a `load_demo_data() -> str` function that
+    builds on the directory demo and does nothing when its data is already there.
+    """
+    modules = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("regionhub.") or config.name == "regionhub.directory":
+            continue
+        if importlib.util.find_spec(f"{config.name}.demo") is None:
+            continue
+        module = importlib.import_module(f"{config.name}.demo")
+        if hasattr(module, "load_demo_data"):
+            modules.append(module)
+    return modules
 
 
 class Command(BaseCommand):
@@ -21,6 +43,9 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {summary}."))
         else:
             self.stdout.write("Demo data already loaded; nothing changed.")
+        for app_demo in other_apps_demo_modules():
+            # Each app's loader is idempotent and reports what it did in one line.
+            self.stdout.write(app_demo.load_demo_data())
         self.stdout.write(self.logins_table())
 
     def logins_table(self) -> str:
