@@ -8,7 +8,7 @@ STATIC := build/static
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench assets setup migrate demo lint format check clean
+.PHONY: run test bench assets setup migrate demo lint typecheck format clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run
+
+# Every app's services and selectors are type-checked (and what they import).
+typecheck: setup
+	$(VENV)/bin/mypy regionhub/core/audit.py regionhub/core/permissions.py regionhub/core/pagecache.py \
+		$(wildcard regionhub/*/services.py regionhub/*/selectors.py)
 
 format: setup
 	$(VENV)/bin/ruff check --fix .
