@@ -136,7 +136,11 @@ class Person(models.Model):
     class Meta:
         ordering = ["name", "pk"]
         verbose_name_plural = "people"
-        indexes = [models.Index(fields=["organisation", "name"])]
+        indexes = [
+            models.Index(fields=["organisation", "name"]),
+            # The people list pages through everyone by name.
+            models.Index(fields=["name", "id"], name="person_name_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -233,6 +237,8 @@ class Appointment(models.Model):
         ]
         indexes = [
             models.Index(fields=["post", "start"]),
+            # The latest past holder of each post, on the organisation page.
+            models.Index(fields=["post", "end"], name="appointment_post_end_idx"),
             models.Index(fields=["person", "start"]),
             models.Index(fields=["start", "end"]),
         ]

@@ -3,7 +3,8 @@
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from .models import Appointment, Delivery, Organisation, Person, Post, today
 
@@ -53,12 +54,8 @@ class PostView:
         return not self.current
 
 
-def posts_with_holders(posts: QuerySet[Post], on: datetime.date | None = None) -> list[PostView]:
-    """Posts with their current, past and future holders in two queries."""
-    return posts_with_holders_list(list(posts.select_related("organisation")), on)
-
-
 def posts_with_holders_list(posts: list[Post], on: datetime.date | None = None) -> list[PostView]:
+    """Posts with their current, past and future holders in one query."""
     on = on or today()
     views = {p.pk: PostView(post=p) for p in posts}
     appointments = (
@@ -77,6 +74,62 @@ def posts_with_holders_list(posts: list[Post], on: datetime.date | None = None) 
     return list(views.values())
 
 
+@dataclass
+class PostSummary:
+    """A post with today's holders, those appointed next, and only the latest past holder."""
+
+    post: Post
+    current: list[Appointment] = field(default_factory=list)
+    future: list[Appointment] = field(default_factory=list)
+    last_past: Appointment | None = None
+    past_count: int = 0
+
+
+def organisation_posts(
+    organisation: Organisation, on: datetime.date | None = None
+) -> list[PostSummary]:
+    """An organisation's posts for its page, in two queries however long their histories are."""
+    on = on or today()
+    latest_past = Appointment.objects.filter(post=OuterRef("pk"), end__lt=on).order_by(
+        "-end", "-pk"
+    )
+    # Correlated subqueries use the (post, end) index per post; a join with COUNT would scan
+    # every appointment in the country.
+    past_count = (
+        Appointment.objects.filter(post=OuterRef("pk"), end__lt=on)
+        .order_by()
+        .values("post")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    posts = list(
+        organisation.posts.annotate(
+            past_count=Coalesce(Subquery(past_count), 0),
+            last_past_id=Subquery(latest_past.values("pk")[:1]),
+        ).order_by("title")
+    )
+    summaries = {p.pk: PostSummary(post=p, past_count=p.past_count) for p in posts}
+    last_ids = [p.last_past_id for p in posts if p.last_past_id]
+    appointments = (
+        Appointment.objects.filter(
+            Q(post__in=list(summaries), end__isnull=True)
+            | Q(post__in=list(summaries), end__gte=on)
+            | Q(pk__in=last_ids)
+        )
+        .select_related("person")
+        .order_by("start", "pk")
+    )
+    for a in appointments:
+        summary = summaries[a.post_id]
+        if a.end is not None and a.end < on:
+            summary.last_past = a
+        elif a.start > on:
+            summary.future.append(a)
+        else:
+            summary.current.append(a)
+    return list(summaries.values())
+
+
 def organisation_deliveries(organisation: Organisation) -> list[Delivery]:
     return list(
         Delivery.objects.filter(Q(provider=organisation) | Q(authority=organisation))
@@ -86,12 +139,9 @@ def organisation_deliveries(organisation: Organisation) -> list[Delivery]:
 
 
 def organisation_people(organisation: Organisation) -> QuerySet[Person]:
-    """People whose record this organisation keeps, or who held one of its posts."""
-    # A subquery rather than a join: no DISTINCT, so counting and paging stay cheap.
-    held_here = Appointment.objects.filter(post__organisation=organisation).values("person_id")
-    return Person.objects.filter(Q(organisation=organisation) | Q(pk__in=held_here)).order_by(
-        "name", "pk"
-    )
+    """People whose record this organisation keeps (those who only held one of its posts show
+    in the posts table instead, which keeps this list on one index)."""
+    return Person.objects.filter(organisation=organisation).order_by("name", "pk")
 
 
 def person_timeline(person: Person) -> list[Appointment]:

@@ -102,7 +102,7 @@ def organisation_list(request):
 @cache_for_anonymous("directory")
 def organisation_detail(request, pk: int):
     organisation = get_object_or_404(Organisation, pk=pk)
-    posts = selectors.posts_with_holders(organisation.posts.all())
+    posts = selectors.organisation_posts(organisation)
     people_page = Paginator(selectors.organisation_people(organisation), 25).get_page(
         request.GET.get("page")
     )

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from regionhub.core.pagecache import data_changed
 from regionhub.directory.models import Appointment, Organisation, Person, Post, today
@@ -624,6 +624,11 @@ class Command(BaseCommand):
         ).run()
         # bulk_create sends no signals, so cached pages are invalidated here.
         data_changed("directory")
+        if connection.vendor == "postgresql":
+            # Fresh planner statistics: without them PostgreSQL guesses a handful of rows per
+            # organisation and picks sequential scans for the directory pages.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(
             self.style.SUCCESS(
                 "Generated "
