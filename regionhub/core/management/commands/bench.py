@@ -1,12 +1,27 @@
-"""Measure the directory pages under load against production settings and a national data set.
+"""Measure the project's pages under load against production settings and national-scale data.
 
 Each page is compared with a floor: a view that does nothing but return a few bytes through the
 same gunicorn, middleware and client, measured in the same run. Ratios against the floor travel
 between machines better than raw milliseconds. See bench/README.md for how to read the output.
+
+Suites. Every installed app named `regionhub.*` may have a `<app>.bench` module; those found are
+run in INSTALLED_APPS order, each through two functions:
+
+- `generate_commands(options: dict) -> list[list[str]]`: manage.py argv lists that build the
+  app's national-scale data, run in order after `migrate` unless --skip-generate. Each must be
+  idempotent. `options` is this command's parsed options; the parameter may be left out.
+- `targets() -> list[dict]`, called in a child process connected to the bench database: one
+  `{"name", "path", "user", "p95_goal_ms", "throughput_goal_ratio"}` per page. `user` is the
+  email of an existing account (the suite's generate step makes it) to read the page signed in
+  as, or None for an anonymous reader; a goal of None means none.
+
+The floor is always measured first and has no goals.
 """
 
-import datetime
 import http.client
+import importlib
+import importlib.util
+import inspect
 import json
 import os
 import signal
@@ -18,15 +33,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 FLOOR = "floor"
 FLOOR_PATH = "/bench/floor/"
-P95_GOAL_MS = 50.0
-THROUGHPUT_GOAL_RATIO = 0.5
-AS_AT_DATE = datetime.date(2024, 1, 1)
+TARGET_KEYS = ("name", "path", "user", "p95_goal_ms", "throughput_goal_ratio")
 
 
 @dataclass
@@ -86,18 +100,18 @@ def _entry(name: str, value: float, unit: str, floor: float, ratio: float) -> di
     }
 
 
-def goal_for(entry: dict) -> tuple[str, bool | None]:
-    """The goal a result entry is held to, and whether it is met (None: no goal)."""
+def goal_for(entry: dict, goals: dict[str, dict]) -> tuple[str, bool | None]:
+    """The goal a result entry is held to, and whether it is met (None: no goal).
+
+    `goals` maps each page's name to its target, which carries the goals.
+    """
     page, _, metric = entry["name"].rpartition(" ")
-    if page == FLOOR:
-        return "", None
-    if metric == "p95":
-        return f"<= {P95_GOAL_MS:g} ms", entry["value"] <= P95_GOAL_MS
-    if metric == "throughput":
-        return (
-            f">= {THROUGHPUT_GOAL_RATIO:.0%} of floor",
-            entry["ratio"] >= THROUGHPUT_GOAL_RATIO,
-        )
+    target = goals.get(page, {})
+    p95_goal, throughput_goal = target.get("p95_goal_ms"), target.get("throughput_goal_ratio")
+    if metric == "p95" and p95_goal is not None:
+        return f"<= {p95_goal:g} ms", entry["value"] <= p95_goal
+    if metric == "throughput" and throughput_goal is not None:
+        return f">= {throughput_goal:.0%} of floor", entry["ratio"] >= throughput_goal
     return "", None
 
 
@@ -108,11 +122,11 @@ def write_results(path: Path, results: dict) -> None:
     tmp.replace(path)
 
 
-def format_table(results: dict) -> str:
+def format_table(results: dict, goals: dict[str, dict] | None = None) -> str:
     header = ("name", "value", "unit", "floor", "ratio", "goal", "met")
     rows = [header]
     for e in results["results"]:
-        goal, met = goal_for(e)
+        goal, met = goal_for(e, goals or {})
         rows.append(
             (
                 e["name"],
@@ -178,10 +192,20 @@ def balanced_connections(
 
 
 def drive(
-    port: int, path: str, *, seconds: float, concurrency: int, workers: int = 1
+    port: int,
+    path: str,
+    *,
+    seconds: float,
+    concurrency: int,
+    workers: int = 1,
+    cookie: str | None = None,
 ) -> tuple[Measurement, Counter]:
-    """`concurrency` threads, each on one keep-alive connection, GET `path` until time is up."""
+    """`concurrency` threads, each on one keep-alive connection, GET `path` until time is up.
+
+    `cookie` ("name=value") goes with every request: a session cookie reads the page signed in.
+    """
     result = Measurement()
+    headers = {"Cookie": cookie} if cookie else {}
     lock = threading.Lock()
     ready = threading.Barrier(concurrency + 1)
     connections, per_worker = balanced_connections(port, concurrency, workers)
@@ -195,7 +219,7 @@ def drive(
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             try:
-                conn.request("GET", path)
+                conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 body = response.read()
             except (OSError, http.client.HTTPException) as exc:
@@ -230,53 +254,113 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def find_targets() -> dict:
-    """The pages to measure, chosen as the heaviest of their kind, with each one's query count."""
+def discover_suites() -> list[tuple[str, ModuleType]]:
+    """(app name, `<app>.bench` module) for every project app that has one, in INSTALLED_APPS
+    order."""
+    from django.apps import apps
+
+    suites = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("regionhub."):
+            continue
+        if importlib.util.find_spec(f"{config.name}.bench") is None:
+            continue
+        suites.append((config.name, importlib.import_module(f"{config.name}.bench")))
+    return suites
+
+
+def suite_generate_commands(suite: ModuleType, options: dict) -> list[list[str]]:
+    make = getattr(suite, "generate_commands", None)
+    if make is None:
+        return []
+    # The options parameter is optional in the interface: a suite whose data has no scale of its
+    # own need not take it.
+    try:
+        inspect.signature(make).bind(options)
+    except TypeError:
+        commands = make()
+    else:
+        commands = make(options)
+    for argv in commands:
+        if not argv or not all(isinstance(a, str) for a in argv):
+            raise CommandError(f"{suite.__name__}.generate_commands() gave {argv!r}")
+    return [list(argv) for argv in commands]
+
+
+def collect_targets(suites: list[tuple[str, ModuleType]]) -> list[dict]:
+    """The floor, then every suite's targets, checked: one bad target should fail the run before
+    the server starts, not halfway through it."""
+    found = [dict.fromkeys(TARGET_KEYS) | {"name": FLOOR, "path": FLOOR_PATH}]
+    names = {FLOOR}
+    for _app, suite in suites:
+        for raw in getattr(suite, "targets", list)():
+            target = dict.fromkeys(TARGET_KEYS) | dict(raw)
+            name, path = target["name"], target["path"]
+            if not isinstance(name, str) or not name.strip() or name in names:
+                raise CommandError(f"{suite.__name__}: missing or repeated target name {name!r}")
+            if not isinstance(path, str) or not path.startswith("/"):
+                raise CommandError(f"{suite.__name__}: target {name!r} has path {path!r}")
+            names.add(name)
+            found.append({k: target[k] for k in TARGET_KEYS})
+    return found
+
+
+def signed_in_client(email: str):
+    """A test client signed in as `email`, and its session cookie as "name=value"."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    user = get_user_model().objects.filter(email__iexact=email).first()
+    if user is None:
+        raise CommandError(
+            f"No account {email} to sign in as: run the bench without --skip-generate."
+        )
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return client, f"{settings.SESSION_COOKIE_NAME}={session}"
+
+
+def probe_targets(targets: list[dict]) -> list[dict]:
+    """Each target fetched once in-process, as its reader (anonymous or signed in), with its
+    status, query count and timings; the session cookie rides along for the load driver."""
     from django.db import connection
-    from django.db.models import Count
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from regionhub.directory.management.commands.generate_national import MARKER
-    from regionhub.directory.models import Organisation, Person, Post
-
-    orgs = Organisation.objects.annotate(n=Count("posts")).order_by("-n", "pk")
-    org = orgs.filter(notes=MARKER, is_member=True).first() or orgs.first()
-    person = Person.objects.annotate(n=Count("appointments")).order_by("-n", "pk").first()
-    post = Post.objects.annotate(n=Count("appointments")).order_by("-n", "pk").first()
-    targets = {FLOOR: FLOOR_PATH, "organisation-list": "/directory/"}
-    if org:
-        targets["organisation-page"] = f"/directory/organisations/{org.pk}/"
-    if person:
-        targets["person-page"] = f"/directory/people/{person.pk}/"
-    if post:
-        targets["post-page"] = f"/directory/posts/{post.pk}/"
-    targets["as-at"] = f"/directory/as-at/?date={AS_AT_DATE.isoformat()}"
-
-    client = Client(HTTP_HOST="127.0.0.1")
-    probes = {}
-    for name, path in targets.items():
+    anonymous = Client(HTTP_HOST="127.0.0.1")
+    signed_in: dict[str, tuple] = {}
+    probes = []
+    for target in targets:
+        client, cookie = anonymous, None
+        if target["user"]:
+            if target["user"] not in signed_in:
+                signed_in[target["user"]] = signed_in_client(target["user"])
+            client, cookie = signed_in[target["user"]]
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
-            response = client.get(path)
+            response = client.get(target["path"])
             elapsed = (time.perf_counter() - started) * 1000.0
         sql_ms = [float(q["time"]) * 1000.0 for q in queries.captured_queries]
-        probes[name] = {
-            "path": path,
-            "status": response.status_code,
-            "queries": len(queries),
-            "sql_ms": round(sum(sql_ms), 1),
-            "slowest_sql_ms": round(max(sql_ms, default=0.0), 1),
-            "ms": round(elapsed, 1),
-            "bytes": len(response.content),
-        }
+        probes.append(
+            {
+                **target,
+                "cookie": cookie,
+                "status": response.status_code,
+                "queries": len(queries),
+                "sql_ms": round(sum(sql_ms), 1),
+                "slowest_sql_ms": round(max(sql_ms, default=0.0), 1),
+                "ms": round(elapsed, 1),
+                "bytes": len(response.content),
+            }
+        )
     return probes
 
 
 class Command(BaseCommand):
     help = (
-        "Benchmark the directory pages with gunicorn and production settings against a national "
-        "data set; writes bench/results.json and prints a table."
+        "Benchmark the pages each app's bench suite names, with gunicorn and production settings "
+        "against a national data set; writes bench/results.json and prints a table."
     )
 
     def add_arguments(self, parser):
@@ -295,7 +379,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         if o["print_targets"]:
-            self.stdout.write(json.dumps(find_targets()))
+            self.stdout.write(json.dumps(probe_targets(collect_targets(discover_suites()))))
             return
         base_dir = Path(settings.BASE_DIR)
         out = Path(o["out"])
@@ -323,29 +407,29 @@ class Command(BaseCommand):
                 raise CommandError(f"manage.py {' '.join(argv)} failed.\n{detail}")
             return done.stdout if capture else ""
 
+        suites = discover_suites()
+        self.stdout.write("Suites: " + (", ".join(app for app, _ in suites) or "none"))
         step = time.perf_counter()
         run("migrate", "--noinput", "-v", "0")
         if not o["skip_generate"]:
-            run(
-                "generate_national",
-                "--people",
-                str(o["people"]),
-                "--appointments",
-                str(o["appointments"]),
-                "--authorities",
-                str(o["authorities"]),
-            )
+            for _app, suite in suites:
+                for argv in suite_generate_commands(suite, dict(o)):
+                    run(*argv)
         self.stdout.write(f"Set-up took {time.perf_counter() - step:.1f}s")
         probes = json.loads(run("bench", "--print-targets", capture=True))
+        goals = {p["name"]: p for p in probes}
+        name_w = max(len(p["name"]) for p in probes)
+        path_w = max(len(p["path"]) for p in probes)
         self.stdout.write(
-            "\nPages, one request each in-process: status, queries (SQL time, slowest), "
-            "total time, size"
+            "\nPages, one request each in-process (signed-in pages signed in): status, queries "
+            "(SQL time, slowest), total time, time outside SQL, size"
         )
-        for name, p in probes.items():
+        for p in probes:
             self.stdout.write(
-                f"  {name:<18} {p['path']:<34} {p['status']}  {p['queries']:>3} queries "
-                f"({p['sql_ms']:.1f} ms, slowest {p['slowest_sql_ms']:.1f})  "
-                f"{p['ms']:>7.1f} ms  {p['bytes']:>8,} bytes"
+                f"  {p['name']:<{name_w}}  {p['path']:<{path_w}}  {p['status']}  "
+                f"{p['queries']:>3} queries ({p['sql_ms']:.1f} ms, slowest "
+                f"{p['slowest_sql_ms']:.1f})  {p['ms']:>7.1f} ms  "
+                f"rest {max(p['ms'] - p['sql_ms'], 0.0):>6.1f} ms  {p['bytes']:>8,} bytes"
             )
 
         port = free_port()
@@ -383,8 +467,13 @@ class Command(BaseCommand):
                 f"{o['concurrency']} keep-alive clients, {o['warmup']:g}s warm-up, "
                 f"{o['duration']:g}s per page"
             )
-            for name, p in probes.items():
-                load = {"concurrency": o["concurrency"], "workers": o["workers"]}
+            for p in probes:
+                name = p["name"]
+                load = {
+                    "concurrency": o["concurrency"],
+                    "workers": o["workers"],
+                    "cookie": p["cookie"],
+                }
                 drive(port, p["path"], seconds=o["warmup"], **load)
                 m, per_worker = drive(port, p["path"], seconds=o["duration"], **load)
                 measurements[name] = m
@@ -393,7 +482,7 @@ class Command(BaseCommand):
                     uneven.append(name)
                 errors = ", ".join(f"{k}: {v}" for k, v in m.errors.items()) or "no errors"
                 self.stdout.write(
-                    f"  {name:<18} {m.requests:>6} requests  p50 {m.percentile(50):7.1f} ms  "
+                    f"  {name:<{name_w}} {m.requests:>6} requests  p50 {m.percentile(50):7.1f} ms  "
                     f"p95 {m.percentile(95):7.1f} ms  {m.throughput:7.1f} req/s  "
                     f"connections per worker {spread}  {errors}"
                 )
@@ -408,16 +497,16 @@ class Command(BaseCommand):
                 )
             )
         results = build_results(measurements)
-        self.stdout.write("\n" + format_table(results) + "\n")
+        self.stdout.write("\n" + format_table(results, goals) + "\n")
         failures = {n: m.errors for n, m in measurements.items() if m.errors}
-        bad_status = {n: p["status"] for n, p in probes.items() if p["status"] != 200}
+        bad_status = {p["name"]: p["status"] for p in probes if p["status"] != 200}
         if failures or bad_status:
             raise CommandError(
                 f"Benchmark failed: errors {failures or ''} {bad_status or ''}; results not "
                 f"written. See {log_path}."
             )
         write_results(out, results)
-        missed = [e["name"] for e in results["results"] if goal_for(e)[1] is False]
+        missed = [e["name"] for e in results["results"] if goal_for(e, goals)[1] is False]
         self.stdout.write(
             f"Wrote {out.relative_to(base_dir) if out.is_relative_to(base_dir) else out}"
         )
