@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from regionhub.core.audit import audit_entries_for
+from regionhub.core.deferred import Deferred
 from regionhub.core.pagecache import cache_for_anonymous
 from regionhub.core.permissions import (
     can_manage_organisation_id,
@@ -88,10 +89,14 @@ def _audit(user, *records):
 @cache_for_anonymous("directory")
 def organisation_list(request):
     query = request.GET.get("q", "").strip()
-    members = list(selectors.organisations_list(members=True, query=query))
-    leaders = selectors.directory_leaders_by_org(members)
-    authorities = [(o, leaders[o.pk]) for o in members]
-    partners = selectors.organisations_list(members=False, query=query)
+
+    def authorities_with_leaders():
+        members = list(selectors.organisations_list(members=True, query=query))
+        leaders = selectors.directory_leaders_by_org(members)
+        return [(o, leaders[o.pk]) for o in members]
+
+    authorities = Deferred(authorities_with_leaders)
+    partners = Deferred(lambda: list(selectors.organisations_list(members=False, query=query)))
     return render(
         request,
         "directory/organisation_list.html",
@@ -102,9 +107,11 @@ def organisation_list(request):
 @cache_for_anonymous("directory")
 def organisation_detail(request, pk: int):
     organisation = get_object_or_404(Organisation, pk=pk)
-    posts = selectors.organisation_posts(organisation)
-    people_page = Paginator(selectors.organisation_people(organisation), 25).get_page(
-        request.GET.get("page")
+    posts = Deferred(lambda: selectors.organisation_posts(organisation))
+    people_page = Deferred(
+        lambda: Paginator(selectors.organisation_people(organisation), 25).get_page(
+            request.GET.get("page")
+        )
     )
     return render(
         request,
@@ -114,7 +121,7 @@ def organisation_detail(request, pk: int):
             "organisation": organisation,
             "posts": posts,
             "people_page": people_page,
-            "deliveries": selectors.organisation_deliveries(organisation),
+            "deliveries": Deferred(lambda: selectors.organisation_deliveries(organisation)),
             "can_manage": can_manage_organisation_id(request.user, organisation.pk),
             "audit_entries": _audit(request.user, organisation),
         },
@@ -186,7 +193,7 @@ def person_list(request):
 @cache_for_anonymous("directory")
 def person_detail(request, pk: int):
     person = get_object_or_404(Person.objects.select_related("organisation"), pk=pk)
-    timeline = selectors.person_timeline(person)
+    timeline = Deferred(lambda: selectors.person_timeline(person))
     return render(
         request,
         "directory/person_detail.html",
@@ -508,12 +515,13 @@ def as_at(request):
     context = {"nav": "as-at", "form": form}
     if form.is_valid():
         date = form.cleaned_data["date"]
-        leaders = selectors.leadership_on(date)
+        leaders = Deferred(lambda: selectors.leadership_on(date))
+        officer = Post.Category.NETWORK_OFFICER
         context.update(
             date=date,
-            directors=[a for a in leaders if a.post.category != Post.Category.NETWORK_OFFICER],
-            officers=[a for a in leaders if a.post.category == Post.Category.NETWORK_OFFICER],
-            vacancies=selectors.vacancies_on(date),
+            directors=Deferred(lambda: [a for a in leaders if a.post.category != officer]),
+            officers=Deferred(lambda: [a for a in leaders if a.post.category == officer]),
+            vacancies=Deferred(lambda: selectors.vacancies_on(date)),
         )
     return render(request, "directory/as_at.html", context)
 

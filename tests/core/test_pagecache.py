@@ -68,3 +68,30 @@ def test_the_local_store_keeps_within_its_byte_limit():
     store.put("c", b"12345")
     assert store.get("b") is None
     assert store.get("a") == b"12345" and store.get("c") == b"12345"
+
+
+def test_signed_in_pages_reuse_cached_tables_until_the_directory_changes(
+    client, page_cache, member, admin_user, django_assert_max_num_queries
+):
+    from django.urls import reverse
+
+    post = PostFactory(title="Director of Children's Services", category="director")
+    person = PersonFactory(name="Tina Russell", organisation=post.organisation)
+    services.appointment_create(
+        actor=admin_user, post=post, person=person, data={"start": datetime.date(2020, 1, 1)}
+    )
+    client.force_login(member)
+    url = reverse("directory:as-at") + "?date=2024-08-01"
+    assert "Tina Russell" in client.get(url).content.decode()
+    # Session and user only: the leadership table comes from the fragment cache.
+    with django_assert_max_num_queries(2):
+        assert "Tina Russell" in client.get(url).content.decode()
+
+    services.post_handover(
+        actor=admin_user,
+        post=post,
+        incoming=PersonFactory(name="Adam Johnston", organisation=post.organisation),
+        on=datetime.date(2024, 7, 1),
+    )
+    body = client.get(url).content.decode()
+    assert "Adam Johnston" in body and "Tina Russell" not in body
