@@ -331,6 +331,11 @@ def inspections_import(*, actor, rows: list[Row], commit: bool) -> ImportReport:
     return report
 
 
+def _is_empty_row(row: Row) -> bool:
+    columns = ["start", "end", "published", *GRADE_COLUMNS]
+    return all(row.text(c).lower() in _NO_GRADE for c in columns)
+
+
 def _urn(row: Row) -> str:
     return row.text("urn").removesuffix(".0")
 
@@ -347,6 +352,12 @@ def _run(actor, rows: list[Row], report: ImportReport) -> None:
                     raise RowError("The row names no authority: give its urn or local_authority.")
                 report.skipped.append(
                     Rejection(row.line, f"{name or 'URN ' + urn} is not in the directory.")
+                )
+                continue
+            if _is_empty_row(row):
+                # The national file lists authorities not yet inspected under ILACS.
+                report.skipped.append(
+                    Rejection(row.line, f"{name or 'URN ' + urn} has no inspection in this row.")
                 )
                 continue
             parsed = parse_row(row, authority)
