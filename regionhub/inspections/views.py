@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from regionhub.core.audit import audit_entries_for
+from regionhub.core.deferred import Deferred
+from regionhub.core.pagecache import data_version
 from regionhub.core.permissions import is_regional_admin
 from regionhub.directory.models import Organisation, today
 
@@ -39,13 +41,16 @@ def ambition(request):
     context = {"nav": "inspections", "form": form, "can_manage": is_regional_admin(request.user)}
     if form.is_valid():
         date = form.cleaned_data["date"]
-        result = selectors.ambition_on(date)
-        series = selectors.ambition_series(date)
+        # Deferred: the numbers sit in a fragment cached until inspections or the directory
+        # change, so a cached page costs no queries for them.
+        result = Deferred(lambda: selectors.ambition_on(date))
+        series = Deferred(lambda: selectors.ambition_series(date))
         context.update(
             date=date,
+            directory_version=data_version("directory"),
             ambition=result,
             series=series,
-            chart=build_chart(series, result.total, result.wanted),
+            chart=Deferred(lambda: build_chart(series, result.total, result.wanted)),
         )
     return render(request, "inspections/ambition.html", context)
 
