@@ -1,0 +1,335 @@
+"""Input validation for the event pages; business rules live in services."""
+
+import datetime
+import re
+import zoneinfo
+
+from django import forms
+from django.conf import settings
+
+from regionhub.directory.models import Person
+
+from .models import Event, FeedbackQuestion
+
+LONDON = zoneinfo.ZoneInfo("Europe/London")
+DATE_WIDGET = forms.DateInput(attrs={"autocomplete": "off"}, format="%d/%m/%Y")
+TIME_RE = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
+SESSION_RE = re.compile(r"^\s*(\S+)\s+(\d{1,2}[:.]\d{2})\s*(?:-|to)\s*(\d{1,2}[:.]\d{2})\s*(.*)$")
+
+
+def _date_field(label: str, required: bool = True, help_text: str = "") -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        input_formats=settings.DATE_INPUT_FORMATS,
+        required=required,
+        widget=DATE_WIDGET,
+        help_text=help_text or "For example, 24/9/2025",
+        error_messages={
+            "required": f"Enter the {label.lower()}",
+            "invalid": f"Enter the {label.lower()} as a real date, for example 24/9/2025",
+        },
+    )
+
+
+def _time(value: str) -> datetime.time | None:
+    match = TIME_RE.match(value or "")
+    if not match:
+        return None
+    hour, minute = int(match[1]), int(match[2])
+    if hour > 23 or minute > 59:
+        return None
+    return datetime.time(hour, minute)
+
+
+def _at(date: datetime.date, time: datetime.time) -> datetime.datetime:
+    return datetime.datetime.combine(date, time, tzinfo=LONDON)
+
+
+class TimeField(forms.CharField):
+    def __init__(self, label: str, **kwargs):
+        super().__init__(
+            label=label,
+            help_text="24-hour clock, for example 09:30 or 14:00",
+            max_length=5,
+            widget=forms.TextInput(attrs={"class": "govuk-input--width-5", "autocomplete": "off"}),
+            error_messages={"required": f"Enter the {label.lower()}"},
+            **kwargs,
+        )
+
+    def clean(self, value):
+        value = super().clean(value)
+        time = _time(value)
+        if time is None:
+            raise forms.ValidationError(
+                f"Enter the {self.label.lower()} like 09:30", code="invalid"
+            )
+        return time
+
+
+class EventForm(forms.ModelForm):
+    date = _date_field("Date")
+    start_time = TimeField("Start time")
+    end_time = TimeField("End time")
+    more_sessions = forms.CharField(
+        label="Further dates for a series",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One a line, as date, start and end, then an optional title, for example "
+        "'8/10/2025 10:00-10:15 Session 2'",
+    )
+    booking_opens_on = _date_field("Booking opens", required=False, help_text="Empty: open now")
+    booking_closes_on = _date_field(
+        "Booking closes", required=False, help_text="The last day people can book"
+    )
+    release_on = _date_field(
+        "Release unused allocations on",
+        required=False,
+        help_text="From this day, places an authority has not used go to the open pool",
+    )
+    online_url = forms.URLField(
+        label="Online joining link",
+        required=False,
+        assume_scheme="https",
+        help_text="Only people with a place see it",
+        error_messages={"invalid": "Enter the link as a full address, like https://example.org"},
+    )
+
+    class Meta:
+        model = Event
+        fields = [
+            "title",
+            "kind",
+            "description",
+            "venue",
+            "online_url",
+            "audience",
+            "capacity",
+            "price",
+            "offer_hours",
+            "host",
+            "partners",
+            "feedback_anonymous",
+        ]
+        labels = {
+            "price": "Price per place (£)",
+            "offer_hours": "Hours to accept an offered place",
+            "host": "Host authority",
+            "feedback_anonymous": "Feedback is anonymous",
+        }
+        error_messages = {
+            "title": {"required": "Enter the event's title"},
+            "capacity": {
+                "required": "Enter how many places there are",
+                "invalid": "Enter the number of places as a whole number, like 120",
+            },
+            "price": {"invalid": "Enter the price as a number, like 0 or 95.50"},
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        event = self.instance
+        if event.pk and not self.is_bound:
+            sessions = list(event.sessions.all())
+            if sessions:
+                first = sessions[0]
+                start, end = (
+                    first.start.astimezone(LONDON),
+                    first.end.astimezone(LONDON),
+                )
+                self.initial.update(
+                    date=start.date(),
+                    start_time=f"{start:%H:%M}",
+                    end_time=f"{end:%H:%M}",
+                    more_sessions="\n".join(
+                        f"{s.start.astimezone(LONDON):%d/%m/%Y %H:%M}-"
+                        f"{s.end.astimezone(LONDON):%H:%M} {s.title}".strip()
+                        for s in sessions[1:]
+                    ),
+                )
+            for name, field in (
+                ("booking_opens_on", event.booking_opens),
+                ("booking_closes_on", event.booking_closes),
+                ("release_on", event.release_at),
+            ):
+                if field:
+                    local = field.astimezone(LONDON)
+                    if name == "booking_closes_on":
+                        local -= datetime.timedelta(days=1)
+                    self.initial[name] = local.date()
+        self.fields["date"].label = "Date of the first session"
+
+    def clean_more_sessions(self):
+        parsed = []
+        for n, line in enumerate(self.cleaned_data["more_sessions"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            match = SESSION_RE.match(line)
+            date = None
+            if match:
+                for fmt in settings.DATE_INPUT_FORMATS:
+                    try:
+                        date = datetime.datetime.strptime(match[1], fmt).date()
+                        break
+                    except ValueError:
+                        continue
+            start, end = (_time(match[2]), _time(match[3])) if match else (None, None)
+            if not match or date is None or start is None or end is None:
+                raise forms.ValidationError(
+                    f"Line {n} is not a date and times like '8/10/2025 10:00-10:15'",
+                    code="invalid",
+                )
+            parsed.append((_at(date, start), _at(date, end), match[4].strip()))
+        return parsed
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date") and data.get("start_time") and data.get("end_time"):
+            data["sessions"] = [
+                (_at(data["date"], data["start_time"]), _at(data["date"], data["end_time"]))
+            ] + data.get("more_sessions", [])
+        midnight = datetime.time(0, 0)
+        opens, closes, release = (
+            data.get("booking_opens_on"),
+            data.get("booking_closes_on"),
+            data.get("release_on"),
+        )
+        data["booking_opens"] = _at(opens, midnight) if opens else None
+        # Booking closes at the end of the day given.
+        data["booking_closes"] = (
+            _at(closes + datetime.timedelta(days=1), midnight) if closes else None
+        )
+        data["release_at"] = _at(release, midnight) if release else None
+        return data
+
+
+class AllocationsForm(forms.Form):
+    same_for_all = forms.IntegerField(
+        label="The same number of places for every authority",
+        required=False,
+        min_value=0,
+        help_text="Leave empty to set each authority's places below",
+        widget=forms.NumberInput(attrs={"class": "govuk-input--width-4"}),
+        error_messages={
+            "invalid": "Enter the places as a whole number",
+            "min_value": "Enter 0 or more places",
+        },
+    )
+
+    def __init__(self, *args, authorities, current: dict[int, int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.authorities = list(authorities)
+        for authority in self.authorities:
+            self.fields[f"authority_{authority.pk}"] = forms.IntegerField(
+                label=authority.name,
+                required=False,
+                min_value=0,
+                initial=current.get(authority.pk, 0),
+                widget=forms.NumberInput(attrs={"class": "govuk-input--width-4"}),
+                error_messages={
+                    "invalid": f"Enter {authority.name}'s places as a whole number",
+                    "min_value": f"Enter 0 or more places for {authority.name}",
+                },
+            )
+
+    def per_authority(self) -> dict[int, int]:
+        return {
+            a.pk: self.cleaned_data.get(f"authority_{a.pk}") or 0
+            for a in self.authorities
+            if self.cleaned_data.get("same_for_all") is None
+        }
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Person) -> str:
+        return obj.name
+
+
+class PersonForm(forms.Form):
+    person = PersonChoiceField(
+        queryset=Person.objects.none(),
+        label="Colleague",
+        empty_label="Choose a colleague",
+        error_messages={
+            "required": "Choose who the place is for",
+            "invalid_choice": "Choose a colleague from the list",
+        },
+    )
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people
+
+
+class ReserveForm(forms.Form):
+    count = forms.IntegerField(
+        label="How many places to reserve",
+        min_value=1,
+        max_value=100,
+        widget=forms.NumberInput(attrs={"class": "govuk-input--width-3"}),
+        error_messages={
+            "required": "Enter how many places to reserve",
+            "invalid": "Enter the number of places as a whole number",
+            "min_value": "Enter how many places to reserve, 1 or more",
+            "max_value": "Reserve at most 100 places at a time",
+        },
+    )
+    until = _date_field(
+        "Hold them until",
+        required=False,
+        help_text="Unnamed places are released after this day. Empty: until the event",
+    )
+
+    def clean_until(self):
+        until = self.cleaned_data.get("until")
+        return _at(until + datetime.timedelta(days=1), datetime.time(0, 0)) if until else None
+
+
+class QuestionForm(forms.ModelForm):
+    class Meta:
+        model = FeedbackQuestion
+        fields = ["text", "kind", "choices"]
+        labels = {"text": "Question", "kind": "Kind of answer"}
+        widgets = {"choices": forms.Textarea(attrs={"rows": 3})}
+        error_messages = {"text": {"required": "Enter the question"}}
+
+    def clean(self):
+        data = super().clean()
+        choices = [c for c in (data.get("choices") or "").splitlines() if c.strip()]
+        if data.get("kind") == FeedbackQuestion.Kind.CHOICE and len(choices) < 2:
+            self.add_error("choices", "Give at least two options, one a line")
+        return data
+
+
+class FeedbackForm(forms.Form):
+    def __init__(self, *args, questions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = list(questions)
+        for q in self.questions:
+            name = f"q{q.pk}"
+            if q.kind == FeedbackQuestion.Kind.RATING:
+                self.fields[name] = forms.TypedChoiceField(
+                    label=q.text,
+                    choices=[(str(n), str(n)) for n in range(1, 6)],
+                    coerce=int,
+                    widget=forms.RadioSelect,
+                    help_text="1 is poor, 5 is excellent",
+                    error_messages={"required": f"Choose a rating for '{q.text}'"},
+                )
+            elif q.kind == FeedbackQuestion.Kind.CHOICE:
+                self.fields[name] = forms.ChoiceField(
+                    label=q.text,
+                    choices=[(c, c) for c in q.choice_list],
+                    widget=forms.RadioSelect,
+                    error_messages={"required": f"Choose an answer to '{q.text}'"},
+                )
+            else:
+                self.fields[name] = forms.CharField(
+                    label=q.text,
+                    required=False,
+                    max_length=500,
+                    widget=forms.Textarea(attrs={"rows": 3}),
+                )
+
+    def answers(self) -> dict[int, object]:
+        return {q.pk: self.cleaned_data.get(f"q{q.pk}") for q in self.questions}

@@ -1,0 +1,125 @@
+"""Many people booking the last places at once, on PostgreSQL with real connections."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from regionhub.events import services
+from regionhub.events.availability import event_availability
+from regionhub.events.models import Booking
+from tests.events.conftest import make_event, member_of
+from tests.factories import OrganisationFactory, PersonFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+S = Booking.Status
+
+
+def run_at_once(jobs) -> list[str]:
+    barrier = threading.Barrier(len(jobs))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run(job):
+        try:
+            barrier.wait()
+            result = job()
+            outcome = result.status
+        except services.BookingError as error:
+            outcome = f"refused: {error.message}"
+        except Exception as error:  # noqa: BLE001 - every other failure is reported below
+            outcome = f"error: {error!r}"
+        finally:
+            # Each thread has its own connection; close it so that 60 of them do not linger.
+            connection.close()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_sixty_people_booking_the_last_places(require_postgres):
+    admin = UserFactory(role="regional_admin")
+    dudley, sandwell = OrganisationFactory(), OrganisationFactory()
+    outsiders = OrganisationFactory(kind="partner", is_member=False)
+    event = make_event(admin, capacity=20)
+    services.allocations_set(
+        actor=admin, event=event, per_authority={dudley.pk: 10, sandwell.pk: 5}
+    )
+    # Dudley has 3 of its 10 left and the open pool 2 of its 5.
+    for _ in range(7):
+        services.booking_create(actor=admin, event=event, person=PersonFactory(organisation=dudley))
+    for _ in range(3):
+        services.booking_create(
+            actor=admin, event=event, person=PersonFactory(organisation=outsiders)
+        )
+    people = [PersonFactory(organisation=dudley) for _ in range(40)]
+    people += [PersonFactory(organisation=outsiders) for _ in range(20)]
+    users = [UserFactory(role="member", person=p, organisation=p.organisation) for p in people]
+    jobs = [
+        (lambda u=u: services.booking_create(actor=u, event=event, person=u.person)) for u in users
+    ]
+
+    outcomes = run_at_once(jobs)
+
+    assert len(outcomes) == 60
+    assert not [o for o in outcomes if o.startswith(("error", "refused"))], outcomes
+    assert outcomes.count(S.CONFIRMED) == 5
+    assert outcomes.count(S.WAITLISTED) == 55
+    mine = Booking.objects.filter(event=event, person__in=people)
+    assert mine.count() == 60
+    confirmed = mine.filter(status=S.CONFIRMED)
+    assert confirmed.filter(source="allocation", authority=dudley).count() == 3
+    assert confirmed.filter(source="pool").count() == 2
+    positions = sorted(mine.filter(status=S.WAITLISTED).values_list("position", flat=True))
+    assert positions == list(range(1, 56))
+    availability = event_availability(event)
+    assert availability.taken == 15
+    assert availability.authorities[dudley.pk].allocation_left == 0
+    assert availability.authorities[sandwell.pk].allocation_left == 5
+    assert availability.pool_left == 0
+
+
+def test_a_double_submitted_booking_makes_one_booking(require_postgres):
+    admin = UserFactory(role="regional_admin")
+    authority = OrganisationFactory()
+    event = make_event(admin, capacity=5)
+    user = member_of(authority)
+    outcomes = run_at_once(
+        [lambda: services.booking_create(actor=user, event=event, person=user.person)] * 10
+    )
+    assert outcomes.count(S.CONFIRMED) == 1
+    refused = [o for o in outcomes if o != S.CONFIRMED]
+    assert len(refused) == 9
+    assert all("already" in o for o in refused), refused
+    assert Booking.objects.filter(event=event).count() == 1
+
+
+def test_cancellations_and_bookings_at_once_never_overbook(require_postgres):
+    admin = UserFactory(role="regional_admin")
+    authority, other = OrganisationFactory(), OrganisationFactory()
+    event = make_event(admin, capacity=10)
+    services.allocations_set(actor=admin, event=event, per_authority={authority.pk: 4, other.pk: 4})
+    holders = [member_of(authority) for _ in range(6)] + [member_of(other) for _ in range(4)]
+    bookings = [services.booking_create(actor=u, event=event, person=u.person) for u in holders]
+    newcomers = [member_of(authority) for _ in range(25)] + [member_of(other) for _ in range(25)]
+    jobs = [
+        (lambda u=u: services.booking_create(actor=u, event=event, person=u.person))
+        for u in newcomers
+    ]
+    jobs += [
+        (lambda b=b, u=u: services.booking_cancel(actor=u, booking=b))
+        for b, u in zip(bookings[:5], holders[:5], strict=True)
+    ]
+    outcomes = run_at_once(jobs)
+    assert not [o for o in outcomes if o.startswith(("error", "refused"))], outcomes
+    availability = event_availability(event)
+    assert availability.taken == 10
+    assert availability.authorities[authority.pk].used_allocation <= 4
+    assert availability.authorities[other.pk].used_allocation <= 4
+    assert Booking.objects.filter(event=event, status=S.CONFIRMED).count() == 10
