@@ -122,13 +122,22 @@ class ImportReport:
 # Reading the file ----------------------------------------------------------------------------
 
 
-def _column_name(header: Any) -> str:
+def column_name(header: Any) -> str:
     text = "" if header is None else str(header)
     return re.sub(r"[\s\-]+", "_", text.strip().lower())
 
 
 def read_sheet(uploaded_file) -> Sheet:
     """The data rows of an uploaded CSV or XLSX file, or ImportFileError saying what is wrong."""
+    return _sheet_from_table(read_table(uploaded_file))
+
+
+def read_table(uploaded_file):
+    """The raw rows (lists of cells) of an uploaded CSV or XLSX file, header included.
+
+    Checks size, emptiness and type first; other imports build on this with their own columns.
+    Raises ImportFileError with a message for the person who uploaded the file.
+    """
     size = getattr(uploaded_file, "size", None)
     if size is not None and size > MAX_FILE_BYTES:
         raise ImportFileError("The file must be smaller than 5 MB.")
@@ -144,7 +153,7 @@ def read_sheet(uploaded_file) -> Sheet:
         table = _csv_table(data)
     else:
         raise ImportFileError("The file must be a CSV file or an Excel (.xlsx) spreadsheet.")
-    return _sheet_from_table(table)
+    return table
 
 
 def read_rows(uploaded_file) -> list[Row]:
@@ -210,7 +219,7 @@ def _unescape(value: str) -> str:
     return value
 
 
-def _is_blank(cells: list[Any]) -> bool:
+def is_blank(cells: list[Any]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
@@ -221,9 +230,9 @@ def _sheet_from_table(table) -> Sheet:
     for line, cells in enumerate(table, start=1):
         cells = list(cells)[:MAX_COLUMNS]
         if header is None:
-            if _is_blank(cells):
+            if is_blank(cells):
                 raise ImportFileError("The first line must be the header row naming the columns.")
-            header = [_column_name(c) for c in cells]
+            header = [column_name(c) for c in cells]
             missing = [c for c in REQUIRED_COLUMNS if c not in header]
             if missing:
                 raise ImportFileError(
@@ -232,7 +241,7 @@ def _sheet_from_table(table) -> Sheet:
                     + ". Download the template to see the columns."
                 )
             continue
-        if _is_blank(cells):
+        if is_blank(cells):
             continue
         if len(rows) >= MAX_ROWS:
             raise ImportFileError(

@@ -16,16 +16,14 @@ from django.db import DataError, IntegrityError, transaction
 from regionhub.core.permissions import is_regional_admin, require
 from regionhub.directory.importing import (
     MAX_COLUMNS,
-    MAX_FILE_BYTES,
     MAX_ROWS,
     ImportFileError,
     Row,
     RowError,
-    _column_name,
-    _csv_table,
-    _is_blank,
-    _xlsx_table,
+    column_name,
+    is_blank,
     parse_date,
+    read_table,
 )
 from regionhub.directory.models import Organisation
 
@@ -127,26 +125,15 @@ class Sheet:
 
 def read_inspection_sheet(uploaded_file) -> Sheet:
     """The rows of an uploaded CSV or XLSX file, keyed by our column names, or ImportFileError."""
-    data = uploaded_file.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise ImportFileError("The file must be smaller than 5 MB.")
-    if not data.strip():
-        raise ImportFileError("The file is empty.")
-    name = (getattr(uploaded_file, "name", "") or "").lower()
-    if name.endswith(".xlsx") or data.startswith(b"PK\x03\x04"):
-        table = _xlsx_table(data)
-    elif name.endswith((".csv", ".txt")):
-        table = _csv_table(data)
-    else:
-        raise ImportFileError("The file must be a CSV file or an Excel (.xlsx) spreadsheet.")
+    table = read_table(uploaded_file)
     header: list[str | None] | None = None
     rows: list[Row] = []
     for line, cells in enumerate(table, start=1):
         cells = list(cells)[:MAX_COLUMNS]
         if header is None:
-            if _is_blank(cells):
+            if is_blank(cells):
                 raise ImportFileError("The first line must be the header row naming the columns.")
-            header = [ALIASES.get(_column_name(c)) for c in cells]
+            header = [ALIASES.get(column_name(c)) for c in cells]
             named = set(header)
             if not named & {"urn", "authority"}:
                 raise ImportFileError(
@@ -156,10 +143,10 @@ def read_inspection_sheet(uploaded_file) -> Sheet:
             if "start" not in named:
                 raise ImportFileError("The header row needs an inspection_start_date column.")
             ignored = sorted(
-                {_column_name(c) for c, n in zip(cells, header, strict=True) if c and not n}
+                {column_name(c) for c, n in zip(cells, header, strict=True) if c and not n}
             )
             continue
-        if _is_blank(cells):
+        if is_blank(cells):
             continue
         if len(rows) >= MAX_ROWS:
             raise ImportFileError(f"The file has more than {MAX_ROWS:,} rows. Split it up.")
