@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "regionhub.directory",
     "regionhub.inspections",
     "regionhub.events",
+    "regionhub.networks",
+    "regionhub.plan",
 ]
 
 MIDDLEWARE = [
