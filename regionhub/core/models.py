@@ -47,3 +47,13 @@ class AuditEntry(models.Model):
         after = self.after or {}
         keys = sorted(set(before) | set(after))
         return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+
+class PeriodicRun(models.Model):
+    """When each periodic task was last enqueued, so a restart does not enqueue it twice."""
+
+    name = models.CharField(max_length=200, unique=True)
+    last_run = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.last_run:%Y-%m-%d %H:%M}"

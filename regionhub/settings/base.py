@@ -167,6 +167,14 @@ TASKS = {
     }
 }
 
+# Enqueued by `manage.py run_periodic` (started by `make run`; run it beside the worker in
+# production). "every" is in seconds; "daily_at" is Europe/London time.
+PERIODIC_TASKS = [
+    {"task": "regionhub.events.tasks.expire_places", "every": 300},
+    {"task": "regionhub.events.tasks.release_due_allocations", "every": 300},
+    {"task": "regionhub.events.tasks.send_reminders", "daily_at": "07:00"},
+]
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))

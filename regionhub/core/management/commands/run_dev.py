@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Run the development server and the background task worker in one process group."
+    help = "Run the development server, the task worker and the periodic scheduler together."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -19,6 +19,7 @@ class Command(BaseCommand):
         python = sys.executable
         children = [
             subprocess.Popen([python, "manage.py", "db_worker", "--interval", "1"]),
+            subprocess.Popen([python, "manage.py", "run_periodic"]),
             subprocess.Popen([python, "manage.py", "runserver", f"{host}:{port}"]),
         ]
         self.stdout.write(self.style.SUCCESS(f"RegionHub: http://{host}:{port}/ (Ctrl-C stops)"))
