@@ -16,6 +16,10 @@ class Deferred(Sequence):
         self._value: Any = None
         self._done = False
 
+    def resolve(self):
+        """The computed value itself (computing it now if need be)."""
+        return self._get()
+
     def _get(self):
         if not self._done:
             self._value = self._compute()

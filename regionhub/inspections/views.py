@@ -60,8 +60,8 @@ def authority(request, pk: int):
     organisation = get_object_or_404(
         Organisation, pk=pk, kind__in=[Organisation.Kind.COUNCIL, Organisation.Kind.TRUST]
     )
-    standing = selectors.authority_standing(organisation, today())
-    inspections = selectors.authority_inspections(organisation)
+    standing = Deferred(lambda: selectors.authority_standing(organisation, today()))
+    inspections = Deferred(lambda: selectors.authority_inspections(organisation))
     admin = is_regional_admin(request.user)
     return render(
         request,
@@ -70,7 +70,9 @@ def authority(request, pk: int):
             "nav": "inspections",
             "organisation": organisation,
             "standing": standing,
-            "next": selectors.next_ilacs_window(standing),
+            "next": Deferred(lambda: selectors.next_ilacs_window(standing.resolve())),
+            # The organisation's name appears in the cached history.
+            "directory_version": data_version("directory"),
             "inspections": inspections,
             "can_manage": admin,
             "audit_entries": audit_entries_for(organisation.inspections.all()) if admin else None,

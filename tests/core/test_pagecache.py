@@ -95,3 +95,24 @@ def test_signed_in_pages_reuse_cached_tables_until_the_directory_changes(
     )
     body = client.get(url).content.decode()
     assert "Adam Johnston" in body and "Tina Russell" not in body
+
+
+def test_an_authoritys_inspection_history_is_fresh_after_a_new_inspection(
+    client, page_cache, member, admin_user, authority
+):
+    from django.urls import reverse
+
+    from tests.inspections.helpers import ALL_GOOD_2023, record
+
+    url = reverse("inspections:authority", args=[authority.pk])
+    client.force_login(member)
+    assert "No inspections recorded" in client.get(url).content.decode()
+    record(
+        admin_user,
+        authority,
+        start=datetime.date(2023, 2, 20),
+        published=datetime.date(2023, 4, 18),
+        judgements=ALL_GOOD_2023,
+    )
+    body = client.get(url).content.decode()
+    assert "No inspections recorded" not in body and "18 April 2023" in body
