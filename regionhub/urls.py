@@ -12,5 +12,6 @@ urlpatterns = [
     path("events/", include("regionhub.events.urls")),
     path("networks/", include("regionhub.networks.urls")),
     path("plan/", include("regionhub.plan.urls")),
+    path("updates/", include("regionhub.newsletter.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "regionhub.events",
     "regionhub.networks",
     "regionhub.plan",
+    "regionhub.newsletter",
 ]
 
 MIDDLEWARE = [
