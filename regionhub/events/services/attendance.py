@@ -1,0 +1,31 @@
+"""Recording who came."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from regionhub.core.audit import audit_record, snapshot
+
+from ..models import Booking
+from ._common import BookingError, _require_authority_manager
+
+
+@transaction.atomic
+def attendance_mark(*, actor, booking: Booking, attended: bool) -> Booking:
+    _require_authority_manager(actor, booking.authority_id)
+    booking = Booking.objects.select_for_update().select_related("event").get(pk=booking.pk)
+    if booking.event.starts_at and booking.event.starts_at > timezone.now():
+        raise BookingError("Attendance can be recorded once the event has started")
+    allowed = (Booking.Status.CONFIRMED, Booking.Status.ATTENDED, Booking.Status.NO_SHOW)
+    if booking.status not in allowed or booking.person_id is None:
+        raise BookingError("Only a named, confirmed place can be marked as attended or not")
+    before = snapshot(booking)
+    booking.status = Booking.Status.ATTENDED if attended else Booking.Status.NO_SHOW
+    booking.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action="events.attendance.marked",
+        obj=booking,
+        before=before,
+        after=snapshot(booking),
+    )
+    return booking
