@@ -1,0 +1,469 @@
+"""Every non-trivial read for networks, each in a fixed number of queries.
+
+The engagement tracker is aggregated in SQL: one query counts each group's meetings, one counts
+each group × authority's attendance, with the seniority of whoever came derived from their
+appointments on the meeting's date inside that same query.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+
+from regionhub.directory.models import Appointment, Organisation, Person, Post
+
+from .models import (
+    SENIORITY_BY_CATEGORY,
+    Action,
+    Attendance,
+    Decision,
+    Group,
+    GroupAuthority,
+    Meeting,
+    Seniority,
+    seniority_of,
+)
+
+# Periods -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str  # "quarter", "year" (April to March, as councils budget) or "custom"
+    start: datetime.date
+    end: datetime.date
+
+    @property
+    def label(self) -> str:
+        if self.kind == "year":
+            return f"Financial year {self.start.year}/{str(self.end.year)[2:]}"
+        return f"{self.start:%-d %B %Y} to {self.end:%-d %B %Y}"
+
+    def previous(self) -> "Period":
+        if self.kind == "quarter":
+            return quarter_containing(self.start - datetime.timedelta(days=1))
+        if self.kind == "year":
+            return year_containing(self.start - datetime.timedelta(days=1))
+        length = self.end - self.start
+        end = self.start - datetime.timedelta(days=1)
+        return Period("custom", end - length, end)
+
+
+def quarter_containing(date: datetime.date) -> Period:
+    first_month = 3 * ((date.month - 1) // 3) + 1
+    start = datetime.date(date.year, first_month, 1)
+    next_start = (
+        datetime.date(date.year + 1, 1, 1)
+        if first_month == 10
+        else datetime.date(date.year, first_month + 3, 1)
+    )
+    return Period("quarter", start, next_start - datetime.timedelta(days=1))
+
+
+def year_containing(date: datetime.date) -> Period:
+    year = date.year if date.month >= 4 else date.year - 1
+    return Period("year", datetime.date(year, 4, 1), datetime.date(year + 1, 3, 31))
+
+
+def period_for(
+    kind: str,
+    on: datetime.date,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> Period:
+    if kind == "custom" and start and end:
+        return Period("custom", start, end)
+    if kind == "year":
+        return year_containing(on)
+    return quarter_containing(on)
+
+
+# Seniority in SQL ----------------------------------------------------------------------------
+
+SENIORITY_CASE = Case(
+    *[When(post__category=c, then=Value(int(r))) for c, r in SENIORITY_BY_CATEGORY.items()],
+    default=Value(int(Seniority.OTHER)),
+    output_field=IntegerField(),
+)
+
+
+def _seniority_on_meeting_date() -> Subquery:
+    """The most senior post the attendance's person held on its meeting's date (or NULL)."""
+    held = (
+        Appointment.objects.filter(person=OuterRef("person"), start__lte=OuterRef("meeting__date"))
+        .filter(Q(end__isnull=True) | Q(end__gte=OuterRef("meeting__date")))
+        .annotate(rank=SENIORITY_CASE)
+        .order_by("-rank")
+        .values("rank")[:1]
+    )
+    return Subquery(held, output_field=IntegerField())
+
+
+def _expected_seniority() -> Subquery:
+    expected = GroupAuthority.objects.filter(
+        group=OuterRef("meeting__group"), authority=OuterRef("authority")
+    ).values("expected")[:1]
+    return Subquery(expected, output_field=IntegerField())
+
+
+# Groups --------------------------------------------------------------------------------------
+
+
+def groups_list() -> QuerySet[Group]:
+    return (
+        Group.objects.select_related("parent")
+        .annotate(
+            authority_count=Count("authorities", distinct=True),
+            meeting_count=Count("meetings", distinct=True),
+            last_meeting=Max("meetings__date"),
+        )
+        .order_by("name")
+    )
+
+
+def group_authorities(group: Group) -> list[GroupAuthority]:
+    return list(group.authorities.select_related("authority").order_by("authority__name"))
+
+
+@dataclass
+class GroupMemory:
+    """What a new chair needs on day one."""
+
+    chairs: list[Appointment]
+    sponsors: list[Appointment]
+    decisions: list[Decision]
+    open_actions: list[Action]
+    meetings: list[Meeting]
+    authorities: list[GroupAuthority]
+    members: list[Person]
+    children: list[Group]
+
+
+def group_memory(group: Group) -> GroupMemory:
+    post_ids = [pk for pk in (group.chair_post_id, group.sponsor_post_id) if pk]
+    holders = list(
+        Appointment.objects.filter(post_id__in=post_ids)
+        .select_related("person", "on_behalf_of")
+        .order_by("start", "pk")
+    )
+    return GroupMemory(
+        chairs=[a for a in holders if a.post_id == group.chair_post_id],
+        sponsors=[a for a in holders if a.post_id == group.sponsor_post_id],
+        decisions=list(
+            Decision.objects.filter(meeting__group=group)
+            .select_related("meeting")
+            .order_by("meeting__date", "pk")
+        ),
+        open_actions=list(
+            Action.objects.filter(meeting__group=group, status=Action.Status.OPEN)
+            .select_related("owner", "meeting")
+            .order_by("due", "pk")
+        ),
+        meetings=list(
+            group.meetings.annotate(
+                attended=Count("attendances", filter=Q(attendances__status__in=Attendance.ATTENDED))
+            ).order_by("-date")
+        ),
+        authorities=group_authorities(group),
+        members=list(group.members.select_related("organisation").order_by("name")),
+        children=list(group.children.order_by("name")),
+    )
+
+
+# Meetings and attendance ---------------------------------------------------------------------
+
+
+def meeting_for_page(pk: int) -> Meeting:
+    return Meeting.objects.select_related("group").get(pk=pk)
+
+
+def posts_held_on(people: dict[int, int], date: datetime.date) -> dict[int, Appointment]:
+    """For each person id (mapped to the authority they represent), the post they held on `date`.
+
+    The post at that authority (or held on its behalf) wins; among those, the most senior.
+    """
+    if not people:
+        return {}
+    appointments = (
+        Appointment.objects.on(date)
+        .filter(person_id__in=list(people))
+        .select_related("post__organisation")
+    )
+    best: dict[int, tuple[tuple[bool, int], Appointment]] = {}
+    for appointment in appointments:
+        authority_id = people[appointment.person_id]
+        at_authority = authority_id in (
+            appointment.post.organisation_id,
+            appointment.on_behalf_of_id,
+        )
+        score = (at_authority, seniority_of(appointment.post.category))
+        current = best.get(appointment.person_id)
+        if current is None or score > current[0]:
+            best[appointment.person_id] = (score, appointment)
+    return {pk: appointment for pk, (_, appointment) in best.items()}
+
+
+@dataclass
+class AttendanceRow:
+    membership: GroupAuthority
+    attendance: Attendance | None
+    appointment: Appointment | None  # the post held on the meeting's date, derived
+
+    @property
+    def authority(self) -> Organisation:
+        return self.membership.authority
+
+    @property
+    def seniority(self) -> int | None:
+        if self.appointment is None:
+            return None
+        return seniority_of(self.appointment.post.category)
+
+    @property
+    def senior_enough(self) -> bool:
+        return (
+            self.attendance is not None
+            and self.attendance.status in Attendance.ATTENDED
+            and self.seniority is not None
+            and self.seniority >= self.membership.expected
+        )
+
+
+def meeting_attendance(meeting: Meeting) -> list[AttendanceRow]:
+    """One row per member authority of the meeting's group, recorded or not (three queries)."""
+    memberships = group_authorities(meeting.group)
+    recorded = {a.authority_id: a for a in meeting.attendances.select_related("person").order_by()}
+    people = {a.person_id: a.authority_id for a in recorded.values() if a.person_id}
+    held = posts_held_on(people, meeting.date)
+    rows = []
+    for membership in memberships:
+        attendance = recorded.get(membership.authority_id)
+        appointment = (
+            held.get(attendance.person_id) if attendance and attendance.person_id else None
+        )
+        rows.append(AttendanceRow(membership, attendance, appointment))
+    return rows
+
+
+def meeting_decisions(meeting: Meeting) -> list[Decision]:
+    return list(meeting.decisions.order_by("pk"))
+
+
+def meeting_actions(meeting: Meeting) -> list[Action]:
+    return list(meeting.actions.select_related("owner").order_by("due", "pk"))
+
+
+def people_for_authority(authority: Organisation) -> QuerySet[Person]:
+    return Person.objects.filter(organisation=authority).order_by("name")
+
+
+def overdue_actions(on: datetime.date) -> list[Action]:
+    return list(
+        Action.objects.overdue(on).select_related("owner", "meeting__group").order_by("due", "pk")
+    )
+
+
+# Engagement ----------------------------------------------------------------------------------
+
+
+@dataclass
+class EngagementCell:
+    group_id: int
+    authority_id: int
+    expected: int
+    held: int = 0
+    attended: int = 0
+    senior: int = 0
+    apologies: int = 0
+    previous_held: int = 0
+    previous_attended: int = 0
+
+    @staticmethod
+    def _rate(part: int, whole: int) -> int | None:
+        return round(100 * part / whole) if whole else None
+
+    @property
+    def attended_rate(self) -> int | None:
+        return self._rate(self.attended, self.held)
+
+    @property
+    def senior_rate(self) -> int | None:
+        return self._rate(self.senior, self.held)
+
+    @property
+    def previous_rate(self) -> int | None:
+        return self._rate(self.previous_attended, self.previous_held)
+
+    @property
+    def expected_label(self) -> str:
+        return Seniority(self.expected).label
+
+    @property
+    def trend(self) -> str:
+        """'up', 'down', 'same' or '' when either period had no meetings."""
+        now, before = self.attended_rate, self.previous_rate
+        if now is None or before is None:
+            return ""
+        if now > before:
+            return "up"
+        if now < before:
+            return "down"
+        return "same"
+
+    @property
+    def rag(self) -> str:
+        """green: the right person at three in four meetings or more; red: under half."""
+        rate = self.senior_rate
+        if rate is None:
+            return "none"
+        if rate >= 75:
+            return "green"
+        if rate >= 50:
+            return "amber"
+        return "red"
+
+
+@dataclass
+class EngagementTable:
+    period: Period
+    previous: Period
+    groups: list[Group]
+    authorities: list[Organisation]
+    cells: dict[tuple[int, int], EngagementCell] = field(default_factory=dict)
+
+    def cell(self, group_id: int, authority_id: int) -> EngagementCell | None:
+        return self.cells.get((group_id, authority_id))
+
+    def by_authority(self) -> list[tuple[Organisation, list[tuple[Group, EngagementCell | None]]]]:
+        return [
+            (a, [(g, self.cells.get((g.pk, a.pk))) for g in self.groups]) for a in self.authorities
+        ]
+
+    def rows_for(self, authority: Organisation) -> list[tuple[Group, EngagementCell]]:
+        return [
+            (g, c) for g in self.groups if (c := self.cells.get((g.pk, authority.pk))) is not None
+        ]
+
+
+def engagement(
+    period: Period,
+    *,
+    today: datetime.date,
+    authority: Organisation | None = None,
+    groups: list[int] | None = None,
+) -> EngagementTable:
+    """Engagement per group × member authority in `period`, and the trend from the one before.
+
+    Meetings after `today` have not been held and are not counted. Four queries, whatever the
+    number of groups, authorities, meetings or attendance rows.
+    """
+    previous = period.previous()
+    end = min(period.end, today)
+    memberships = GroupAuthority.objects.select_related("group", "authority").order_by(
+        "group__name", "authority__name"
+    )
+    if authority is not None:
+        memberships = memberships.filter(authority=authority)
+    if groups is not None:
+        memberships = memberships.filter(group_id__in=groups)
+    memberships_list = list(memberships)
+    group_ids = sorted({m.group_id for m in memberships_list})
+    table = EngagementTable(
+        period=period,
+        previous=previous,
+        groups=sorted({m.group for m in memberships_list}, key=lambda g: g.name),
+        authorities=sorted({m.authority for m in memberships_list}, key=lambda a: a.name),
+    )
+    for m in memberships_list:
+        table.cells[(m.group_id, m.authority_id)] = EngagementCell(
+            m.group_id, m.authority_id, m.expected
+        )
+    if not memberships_list:
+        return table
+    current = Q(date__gte=period.start, date__lte=end)
+    before = Q(date__gte=previous.start, date__lte=min(previous.end, today))
+    held = (
+        Meeting.objects.filter(group_id__in=group_ids, date__gte=previous.start, date__lte=end)
+        .values("group_id")
+        .annotate(held=Count("pk", filter=current), previous_held=Count("pk", filter=before))
+        .order_by()
+    )
+    held_by_group = {row["group_id"]: row for row in held}
+    attendance = Attendance.objects.filter(
+        meeting__group_id__in=group_ids,
+        meeting__date__gte=previous.start,
+        meeting__date__lte=end,
+    )
+    if authority is not None:
+        attendance = attendance.filter(authority=authority)
+    came = Q(status__in=Attendance.ATTENDED)
+    now = Q(meeting__date__gte=period.start)
+    rows = (
+        attendance.annotate(rank=_seniority_on_meeting_date(), expected=_expected_seniority())
+        .values("meeting__group_id", "authority_id")
+        .annotate(
+            attended=Count("pk", filter=came & now),
+            senior=Count("pk", filter=came & now & Q(rank__gte=F("expected"))),
+            apologies=Count("pk", filter=Q(status=Attendance.Status.APOLOGIES) & now),
+            previous_attended=Count("pk", filter=came & ~now),
+        )
+        .order_by()
+    )
+    for row in rows:
+        cell = table.cells.get((row["meeting__group_id"], row["authority_id"]))
+        if cell is None:
+            continue
+        cell.attended = row["attended"]
+        cell.senior = row["senior"]
+        cell.apologies = row["apologies"]
+        cell.previous_attended = row["previous_attended"]
+    for (group_id, _), cell in table.cells.items():
+        counts = held_by_group.get(group_id)
+        if counts:
+            cell.held = counts["held"]
+            cell.previous_held = counts["previous_held"]
+    return table
+
+
+def engagement_totals(table: EngagementTable) -> list[tuple[Organisation, dict[str, int]]]:
+    """Per authority: meetings held, attended and with the right seniority, across its groups."""
+    totals: dict[int, dict[str, int]] = defaultdict(
+        lambda: {"held": 0, "attended": 0, "senior": 0, "apologies": 0}
+    )
+    for (_, authority_id), cell in table.cells.items():
+        total = totals[authority_id]
+        total["held"] += cell.held
+        total["attended"] += cell.attended
+        total["senior"] += cell.senior
+        total["apologies"] += cell.apologies
+    return [(a, totals[a.pk]) for a in table.authorities]
+
+
+def member_authorities() -> QuerySet[Organisation]:
+    return Organisation.objects.filter(
+        kind__in=[Organisation.Kind.COUNCIL, Organisation.Kind.TRUST]
+    ).order_by("name")
+
+
+def posts_for_choice() -> QuerySet[Post]:
+    return Post.objects.select_related("organisation").filter(
+        category__in=[
+            Post.Category.NETWORK_OFFICER,
+            Post.Category.DIRECTOR,
+            Post.Category.CHIEF_EXECUTIVE,
+            Post.Category.REGIONAL_TEAM,
+        ]
+    )

@@ -1,0 +1,218 @@
+import datetime
+from io import BytesIO
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from regionhub.directory.models import Post
+from regionhub.networks.models import Action, Attendance, Group, GroupAuthority, Meeting, Seniority
+from tests.factories import OrganisationFactory, UserFactory
+
+from .conftest import holder
+
+D = datetime.date
+
+
+def test_pages_need_sign_in(client, meeting):
+    for url in (reverse("networks:group-list"), meeting.get_absolute_url()):
+        response = client.get(url)
+        assert response.status_code == 302 and "sign-in" in response.url
+
+
+def test_member_reads_group_and_meeting_but_cannot_change(client, member, meeting):
+    client.force_login(member)
+    page = client.get(meeting.group.get_absolute_url()).content.decode()
+    assert "DCS Network" in page and "Record a meeting" not in page
+    assert client.get(meeting.get_absolute_url()).status_code == 200
+    for name in ("meeting-edit", "attendance-edit", "decision-add", "action-add"):
+        assert client.get(reverse(f"networks:{name}", args=[meeting.pk])).status_code == 404
+    assert client.get(reverse("networks:group-create")).status_code == 404
+
+
+def test_coordinator_records_only_own_authority(
+    client, coordinator, authority, other_authority, meeting
+):
+    director = holder(authority, Post.Category.DIRECTOR, name="Dana Director")
+    client.force_login(coordinator)
+    url = reverse("networks:attendance-edit", args=[meeting.pk])
+    page = client.get(url).content.decode()
+    assert authority.name in page and other_authority.name not in page
+    # A field for another authority is ignored: the coordinator only has their own row.
+    response = client.post(
+        url,
+        {
+            f"a{authority.pk}-status": "present",
+            f"a{authority.pk}-person": director.pk,
+            f"a{other_authority.pk}-status": "apologies",
+        },
+    )
+    assert response.status_code == 302
+    assert Attendance.objects.get(meeting=meeting).authority == authority
+    page = client.get(meeting.get_absolute_url()).content.decode()
+    assert "Dana Director" in page and "Met" in page
+
+
+def test_attendance_errors_keep_what_was_typed(client, admin_user, authority, meeting):
+    client.force_login(admin_user)
+    url = reverse("networks:attendance-edit", args=[meeting.pk])
+    response = client.post(url, {f"a{authority.pk}-status": "deputy"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Choose who attended" in page and "There is a problem" in page
+    assert 'value="deputy" selected' in page
+    assert not Attendance.objects.exists()
+
+
+def test_coordinator_of_a_non_member_authority_gets_404(client, meeting):
+    outsider = OrganisationFactory()
+    user = UserFactory(role="coordinator", organisation=outsider)
+    user.coordinated_authorities.add(outsider)
+    client.force_login(user)
+    assert client.get(reverse("networks:attendance-edit", args=[meeting.pk])).status_code == 404
+
+
+def test_action_due_before_meeting_shown_beside_field(client, admin_user, meeting):
+    owner = holder(meeting.group.authorities.first().authority, Post.Category.LEAD)
+    client.force_login(admin_user)
+    url = reverse("networks:action-add", args=[meeting.pk])
+    response = client.post(
+        url, {"description": "Circulate the offer", "owner": owner.pk, "due": "1/5/2024"}
+    )
+    page = response.content.decode()
+    assert "before its meeting (14 May 2024)" in page
+    assert 'id="id_due-error"' in page and "Circulate the offer" in page
+    assert not Action.objects.exists()
+    response = client.post(
+        url, {"description": "Circulate the offer", "owner": owner.pk, "due": "1/6/2024"}
+    )
+    assert response.status_code == 302
+    assert Action.objects.get().due == D(2024, 6, 1)
+
+
+def test_admin_records_a_meeting_and_decision(client, admin_user, group):
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("networks:meeting-create", args=[group.pk]),
+        {"date": "3/9/2024", "place": "Wolverhampton", "minutes": "Agreed the plan."},
+    )
+    meeting = Meeting.objects.get()
+    assert response.url == meeting.get_absolute_url()
+    client.post(reverse("networks:decision-add", args=[meeting.pk]), {"text": "Adopt the MoU"})
+    page = client.get(group.get_absolute_url()).content.decode()
+    assert "Adopt the MoU" in page and "3 September 2024" in page
+
+
+def test_group_form_sets_expected_seniority(client, admin_user, authority):
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("networks:group-create"),
+        {"name": "PSW network", "kind": "network", f"authority_{authority.pk}": Seniority.LEAD},
+    )
+    group = Group.objects.get(name="PSW network")
+    assert response.url == group.get_absolute_url()
+    assert GroupAuthority.objects.get(group=group).expected == Seniority.LEAD
+    response = client.post(reverse("networks:group-create"), {"name": "PSW network", "kind": ""})
+    assert "Choose the kind of group" in response.content.decode()
+
+
+@pytest.fixture
+def attended(meeting, authority, other_authority):
+    director = holder(authority, Post.Category.DIRECTOR)
+    Attendance.objects.create(
+        meeting=meeting, authority=authority, status="present", person=director
+    )
+    Attendance.objects.create(meeting=meeting, authority=other_authority, status="apologies")
+    return meeting
+
+
+def test_regional_engagement_is_for_admins(client, admin_user, coordinator, member, attended):
+    url = reverse("networks:engagement") + "?kind=quarter&on=2024-05-01"
+    for user in (coordinator, member):
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+    client.force_login(admin_user)
+    page = client.get(url).content.decode()
+    assert "1 April 2024 to 30 June 2024" in page
+    assert "1 of 1" in page and "0 of 1" in page and "apologies 1" in page
+
+
+def test_coordinator_sees_only_own_authority_tracker(
+    client, coordinator, member, authority, other_authority, attended
+):
+    client.force_login(coordinator)
+    own = reverse("networks:engagement-authority", args=[authority.pk])
+    other = reverse("networks:engagement-authority", args=[other_authority.pk])
+    page = client.get(own + "?kind=year&on=2024-05-01").content.decode()
+    assert "Financial year 2024/25" in page and "DCS Network" in page
+    assert client.get(other).status_code == 404
+    assert client.get(reverse("networks:engagement-authority", args=[999999])).status_code == 404
+    client.force_login(member)
+    assert client.get(own).status_code == 404
+
+
+def test_tracker_downloads_and_prints(client, admin_user, authority, attended):
+    client.force_login(admin_user)
+    url = reverse("networks:engagement-authority", args=[authority.pk])
+    response = client.get(url + "?kind=quarter&on=2024-05-01&format=xlsx")
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert rows[0][:7] == (authority.name, "DCS Network", "Director", 1, 1, 1, 0)
+    printed = client.get(url + "?kind=quarter&on=2024-05-01&print=1").content.decode()
+    assert "@media print" in printed and 'class="govuk-service-navigation"' not in printed
+
+
+def test_custom_period_errors(client, admin_user, attended):
+    client.force_login(admin_user)
+    response = client.get(
+        reverse("networks:engagement") + "?kind=custom&start=2024-06-01&end=2024-05-01"
+    )
+    assert "The last day must be on or after the first day" in response.content.decode()
+
+
+def test_overdue_actions_page_and_reminder(
+    client, admin_user, member, meeting, mailoutbox, django_capture_on_commit_callbacks
+):
+    owner = holder(meeting.group.authorities.first().authority, Post.Category.LEAD)
+    owner.email = "owner@example.org"
+    owner.save()
+    Action.objects.create(meeting=meeting, description="Late thing", owner=owner, due=D(2024, 6, 1))
+    client.force_login(member)
+    assert "Late thing" in client.get(reverse("networks:action-overdue")).content.decode()
+    assert client.post(reverse("networks:action-overdue")).status_code == 404
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("networks:action-overdue"))
+    assert response.status_code == 302
+    assert [m.to for m in mailoutbox] == [["owner@example.org"]]
+
+
+def _many(n: int):
+    authorities = [OrganisationFactory() for _ in range(n)]
+    for g in range(n):
+        group = Group.objects.create(name=f"Budget group {n}-{g}", kind="network")
+        for a in authorities:
+            GroupAuthority.objects.create(group=group, authority=a)
+        meeting = Meeting.objects.create(group=group, date=D(2024, 5, 1))
+        for a in authorities:
+            person = holder(a, Post.Category.HEAD_OF_SERVICE)
+            Attendance.objects.create(meeting=meeting, authority=a, status="present", person=person)
+            Action.objects.create(meeting=meeting, description="x", owner=person, due=D(2024, 6, 1))
+    return group, meeting
+
+
+@pytest.mark.parametrize("n", [1, 5])
+def test_query_budgets(client, admin_user, n, django_assert_max_num_queries):
+    group, meeting = _many(n)
+    client.force_login(admin_user)
+    pages = {
+        reverse("networks:group-list"): 6,
+        reverse("networks:engagement") + "?kind=quarter&on=2024-05-01": 8,
+        group.get_absolute_url(): 16,
+        meeting.get_absolute_url(): 14,
+        reverse("networks:action-overdue"): 6,
+    }
+    for url, budget in pages.items():
+        with django_assert_max_num_queries(budget):
+            assert client.get(url).status_code == 200
