@@ -1,0 +1,179 @@
+"""Plan pages: signed-in users read; only regional admins change the plan (404 for others)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from regionhub.core.audit import audit_entries_for
+from regionhub.core.permissions import is_regional_admin
+from regionhub.directory.models import today
+
+from . import forms, selectors, services
+from .models import Initiative, Milestone
+
+
+def require_admin_or_404(user) -> None:
+    if not is_regional_admin(user):
+        raise Http404
+
+
+def _service_error(form, error: services.PlanError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+@login_required
+def overview(request):
+    form = forms.AsAtForm(request.GET or {"date": today().isoformat()})
+    context = {"nav": "plan", "form": form, "can_manage": is_regional_admin(request.user)}
+    if form.is_valid():
+        date = form.cleaned_data["date"]
+        context.update(date=date, initiatives=selectors.plan_as_at(date))
+    return render(request, "plan/overview.html", context)
+
+
+@login_required
+def initiative_detail(request, pk: int):
+    initiative = get_object_or_404(
+        Initiative.objects.select_related("sponsor_post__organisation", "board", "lead_officer"),
+        pk=pk,
+    )
+    admin = is_regional_admin(request.user)
+    return render(
+        request,
+        "plan/initiative_detail.html",
+        {
+            "nav": "plan",
+            "initiative": initiative,
+            "timeline": selectors.initiative_timeline(initiative),
+            "sponsors": selectors.initiative_sponsors(initiative),
+            "milestones": list(initiative.milestones.all()),
+            "today": today(),
+            "can_manage": admin,
+            "audit_entries": audit_entries_for(initiative) if admin else None,
+        },
+    )
+
+
+def _initiative_form(request, initiative: Initiative | None):
+    initial = None
+    if initiative is not None:
+        initial = {f: getattr(initiative, f) for f in services.INITIATIVE_FIELDS}
+    form = forms.InitiativeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if initiative is None:
+                saved = services.initiative_create(actor=request.user, data=form.cleaned_data)
+            else:
+                saved = services.initiative_update(
+                    actor=request.user, initiative=initiative, data=form.cleaned_data
+                )
+        except services.PlanError as error:
+            _service_error(form, error)
+        else:
+            messages.success(request, f"{saved} saved.")
+            return redirect(saved)
+    title = "Add an initiative" if initiative is None else f"Change {initiative}"
+    back = initiative.get_absolute_url() if initiative else "/plan/"
+    return render(
+        request,
+        "plan/form.html",
+        {"nav": "plan", "form": form, "title": title, "button": "Save", "back": back},
+    )
+
+
+@login_required
+def initiative_create(request):
+    require_admin_or_404(request.user)
+    return _initiative_form(request, None)
+
+
+@login_required
+def initiative_edit(request, pk: int):
+    require_admin_or_404(request.user)
+    return _initiative_form(request, get_object_or_404(Initiative, pk=pk))
+
+
+@login_required
+def milestone_add(request, pk: int):
+    require_admin_or_404(request.user)
+    initiative = get_object_or_404(Initiative, pk=pk)
+    form = forms.MilestoneForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.milestone_add(actor=request.user, initiative=initiative, **form.cleaned_data)
+        except services.PlanError as error:
+            _service_error(form, error)
+        else:
+            messages.success(request, "Milestone added.")
+            return redirect(initiative)
+    return render(
+        request,
+        "plan/form.html",
+        {
+            "nav": "plan",
+            "form": form,
+            "title": f"Add a milestone: {initiative}",
+            "button": "Add the milestone",
+            "back": initiative.get_absolute_url(),
+        },
+    )
+
+
+@login_required
+def milestone_edit(request, pk: int):
+    require_admin_or_404(request.user)
+    milestone = get_object_or_404(Milestone.objects.select_related("initiative"), pk=pk)
+    initial = {"title": milestone.title, "due": milestone.due, "done": milestone.done}
+    form = forms.MilestoneForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        confirm = data.pop("confirm_after_end")
+        try:
+            services.milestone_update(
+                actor=request.user, milestone=milestone, data=data, confirm_after_end=confirm
+            )
+        except services.PlanError as error:
+            _service_error(form, error)
+        else:
+            messages.success(request, "Milestone saved.")
+            return redirect(milestone.initiative)
+    return render(
+        request,
+        "plan/form.html",
+        {
+            "nav": "plan",
+            "form": form,
+            "title": f"Change a milestone: {milestone.initiative}",
+            "button": "Save the milestone",
+            "back": milestone.initiative.get_absolute_url(),
+        },
+    )
+
+
+@login_required
+def status_update_add(request, pk: int):
+    require_admin_or_404(request.user)
+    initiative = get_object_or_404(Initiative, pk=pk)
+    form = forms.StatusUpdateForm(request.POST or None, initial={"date": today()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.status_update_add(
+                actor=request.user, initiative=initiative, **form.cleaned_data
+            )
+        except services.PlanError as error:
+            _service_error(form, error)
+        else:
+            messages.success(request, "Status update added.")
+            return redirect(initiative)
+    return render(
+        request,
+        "plan/form.html",
+        {
+            "nav": "plan",
+            "form": form,
+            "title": f"Add a status update: {initiative}",
+            "button": "Add the update",
+            "back": initiative.get_absolute_url(),
+        },
+    )
