@@ -333,3 +333,38 @@ class FeedbackForm(forms.Form):
 
     def answers(self) -> dict[int, object]:
         return {q.pk: self.cleaned_data.get(f"q{q.pk}") for q in self.questions}
+
+
+class AttendanceForm(forms.Form):
+    """One attended / did-not-attend choice per named place; a place left blank stays as it is."""
+
+    CHOICES = [("attended", "Attended"), ("no_show", "Did not attend")]
+
+    def __init__(self, *args, bookings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bookings = list(bookings)
+        for booking in self.bookings:
+            current = booking.status if booking.status in {"attended", "no_show"} else None
+            self.fields[f"b{booking.pk}"] = forms.ChoiceField(
+                label=booking.person.name,
+                choices=self.CHOICES,
+                required=False,
+                initial=current,
+                widget=forms.RadioSelect,
+                help_text=booking.authority.name if booking.authority else "",
+            )
+
+    def marks(self) -> dict[int, bool]:
+        return {
+            b.pk: self.cleaned_data[f"b{b.pk}"] == "attended"
+            for b in self.bookings
+            if self.cleaned_data.get(f"b{b.pk}")
+        }
+
+
+class AnonymityForm(forms.Form):
+    anonymous = forms.BooleanField(
+        label="Answers are anonymous",
+        required=False,
+        help_text="Nobody can see who gave which answer. It cannot change once people answer.",
+    )

@@ -9,12 +9,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from regionhub.core.permissions import coordinated_ids, is_regional_admin
 from regionhub.directory.models import Organisation, Person
 
-from . import emails, forms, ics, selectors, services
+from . import emails, exporting, forms, ics, selectors, services
 from .availability import event_availability
 from .models import Booking, Event
 
@@ -44,6 +45,15 @@ def access_booking(user, pk: int) -> Booking:
     if not (own or selectors.may_see_attendees(user, booking.authority_id)):
         raise Http404
     return booking
+
+
+def access_attendees(user, pk: int) -> tuple[Event, set[int] | None]:
+    """The event and whose attendees the user may see (None: everyone's); 404 for anyone who
+    is neither a regional admin nor a coordinator."""
+    authority_ids = selectors.attendees_authority_ids(user)
+    if authority_ids is not None and not authority_ids:
+        raise Http404
+    return access_event(user, pk), authority_ids
 
 
 def _service_error(form, error: services.EventError) -> None:
@@ -101,6 +111,9 @@ def event_detail(request, pk: int):
             "is_admin": is_regional_admin(user),
             "managed": Organisation.objects.filter(pk__in=managed).order_by("name"),
             "booking_open": event.booking_is_open(),
+            "may_feedback": services.may_give_feedback(event, my_booking)
+            and event.questions.exists(),
+            "sees_feedback": selectors.may_see_feedback(user, event),
         },
     )
 
@@ -448,3 +461,162 @@ def event_overview(request):
         ]
         rows.append((event, places, by_authority))
     return render(request, "events/event_overview.html", {"nav": "events", "rows": rows})
+
+
+# After the event ------------------------------------------------------------------------------
+
+
+@login_required
+def attendance(request, pk: int):
+    event, authority_ids = access_attendees(request.user, pk)
+    bookings = selectors.attendance_bookings(event, authority_ids)
+    form = forms.AttendanceForm(request.POST or None, bookings=bookings)
+    started = bool(event.starts_at and event.starts_at <= timezone.now())
+    if request.method == "POST" and started and form.is_valid():
+        try:
+            changed = services.attendance_record(
+                actor=request.user, event=event, marks=form.marks()
+            )
+        except (services.BookingError, PermissionDenied) as error:
+            form.add_error(None, getattr(error, "message", str(error)))
+        else:
+            messages.success(request, f"Attendance saved: {changed} changed.")
+            return redirect(request.path)
+    statuses = [b.status for b in bookings]
+    return render(
+        request,
+        "events/attendance.html",
+        {
+            "nav": "events",
+            "event": event,
+            "form": form,
+            "started": started,
+            "is_admin": authority_ids is None,
+            "attended": statuses.count(Booking.Status.ATTENDED),
+            "no_show": statuses.count(Booking.Status.NO_SHOW),
+            "unmarked": statuses.count(Booking.Status.CONFIRMED),
+        },
+    )
+
+
+@login_required
+def attendees_export(request, pk: int, fmt: str):
+    if fmt not in exporting.FORMATS:
+        raise Http404
+    event, authority_ids = access_attendees(request.user, pk)
+    return exporting.export_response(exporting.attendees_table(event, authority_ids), fmt)
+
+
+@login_required
+def fill_export(request, fmt: str):
+    authority_ids = selectors.attendees_authority_ids(request.user)
+    if fmt not in exporting.FORMATS or (authority_ids is not None and not authority_ids):
+        raise Http404
+    return exporting.export_response(exporting.fill_table(authority_ids), fmt)
+
+
+# Feedback ------------------------------------------------------------------------------------
+
+
+def _my_booking(user, event: Event) -> Booking | None:
+    if not (user.is_authenticated and user.person_id):
+        return None
+    return (
+        event.bookings.filter(person_id=user.person_id)
+        .exclude(status=Booking.Status.CANCELLED)
+        .first()
+    )
+
+
+@login_required
+def feedback_questions(request, pk: int):
+    event = access_event_for_admin(request.user, pk)
+    question_form = forms.QuestionForm(prefix="question")
+    anonymity_form = forms.AnonymityForm(
+        prefix="anonymity", initial={"anonymous": event.feedback_anonymous}
+    )
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "question":
+                question_form = forms.QuestionForm(request.POST, prefix="question")
+                if question_form.is_valid():
+                    data = question_form.cleaned_data
+                    services.question_add(
+                        actor=request.user,
+                        event=event,
+                        kind=data["kind"],
+                        text=data["text"],
+                        choices=data.get("choices") or "",
+                    )
+                    messages.success(request, "Question added.")
+                    return redirect(request.path)
+            elif action == "anonymity":
+                anonymity_form = forms.AnonymityForm(request.POST, prefix="anonymity")
+                if anonymity_form.is_valid():
+                    services.feedback_anonymity_set(
+                        actor=request.user,
+                        event=event,
+                        anonymous=anonymity_form.cleaned_data["anonymous"],
+                    )
+                    messages.success(request, "Saved.")
+                    return redirect(request.path)
+        except services.EventError as error:
+            _service_error(question_form if action == "question" else anonymity_form, error)
+    return render(
+        request,
+        "events/feedback_questions.html",
+        {
+            "nav": "events",
+            "event": event,
+            "questions": list(event.questions.all()),
+            "answered": event.feedback.count(),
+            "question_form": question_form,
+            "anonymity_form": anonymity_form,
+            "form": question_form if question_form.errors else anonymity_form,
+        },
+    )
+
+
+@login_required
+def feedback_give(request, pk: int):
+    event = access_event(request.user, pk)
+    if not services.may_give_feedback(event, _my_booking(request.user, event)):
+        raise Http404
+    questions = list(event.questions.all())
+    if not questions:
+        raise Http404
+    answered = event.feedback.filter(person_id=request.user.person_id).exists()
+    form = forms.FeedbackForm(request.POST or None, questions=questions)
+    if request.method == "POST":
+        if answered:
+            messages.error(request, "You have already given feedback on this event; thank you.")
+            return redirect(event)
+        if form.is_valid():
+            try:
+                services.feedback_submit(actor=request.user, event=event, answers=form.answers())
+            except services.EventError as error:
+                if error.code == "duplicate":
+                    messages.error(request, error.message)
+                    return redirect(event)
+                _service_error(form, error)
+            else:
+                messages.success(request, "Thank you for your feedback.")
+                return redirect(event)
+    return render(
+        request,
+        "events/feedback_give.html",
+        {"nav": "events", "event": event, "form": form, "answered": answered},
+    )
+
+
+@login_required
+def feedback_results(request, pk: int):
+    event = access_event(request.user, pk)
+    if not selectors.may_see_feedback(request.user, event):
+        raise Http404
+    return render(
+        request,
+        "events/feedback_results.html",
+        {"nav": "events", "event": event, "results": selectors.feedback_results(event)},
+    )

@@ -5,7 +5,7 @@ How the services lock, so that no place is ever given twice, is explained in `_c
 """
 
 from ._common import BookingError, EventError, booking_authority_id
-from .attendance import attendance_mark
+from .attendance import attendance_mark, attendance_record
 from .bookings import booking_cancel, booking_create, booking_offer_accept, places_expire
 from .events import (
     CALENDAR_FIELDS,
@@ -19,6 +19,13 @@ from .events import (
     event_update,
     member_authorities,
 )
+from .feedback import (
+    FeedbackError,
+    feedback_anonymity_set,
+    feedback_submit,
+    may_give_feedback,
+    question_add,
+)
 from .reservations import booking_swap, place_reserve, reservation_name
 
 __all__ = [
@@ -26,10 +33,12 @@ __all__ = [
     "EVENT_FIELDS",
     "BookingError",
     "EventError",
+    "FeedbackError",
     "Session",
     "allocations_release",
     "allocations_set",
     "attendance_mark",
+    "attendance_record",
     "booking_authority_id",
     "booking_cancel",
     "booking_create",
@@ -39,8 +48,12 @@ __all__ = [
     "event_create",
     "event_publish",
     "event_update",
+    "feedback_anonymity_set",
+    "feedback_submit",
+    "may_give_feedback",
     "member_authorities",
     "place_reserve",
     "places_expire",
+    "question_add",
     "reservation_name",
 ]

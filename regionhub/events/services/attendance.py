@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from regionhub.core.audit import audit_record, snapshot
 
-from ..models import Booking
+from ..models import Booking, Event
 from ._common import BookingError, _require_authority_manager
 
 
@@ -29,3 +29,19 @@ def attendance_mark(*, actor, booking: Booking, attended: bool) -> Booking:
         after=snapshot(booking),
     )
     return booking
+
+
+@transaction.atomic
+def attendance_record(*, actor, event: Event, marks: dict[int, bool]) -> int:
+    """Mark several bookings of one event at once (booking id → attended); all or none.
+    Returns how many changed."""
+    bookings = {b.pk: b for b in event.bookings.filter(pk__in=list(marks))}
+    if len(bookings) != len(marks):
+        raise BookingError("Some of these bookings are not for this event")
+    wanted = {True: Booking.Status.ATTENDED, False: Booking.Status.NO_SHOW}
+    changed = 0
+    for pk, attended in marks.items():
+        if bookings[pk].status != wanted[attended]:
+            attendance_mark(actor=actor, booking=bookings[pk], attended=attended)
+            changed += 1
+    return changed
