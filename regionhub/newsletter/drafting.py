@@ -30,7 +30,7 @@ def _day(date: datetime.date, approximate: bool = False) -> str:
 
 
 def _post_phrase(appointment: Appointment) -> str:
-    """'Director of Children's Services at Dudley', 'Chair of the DCS Network'."""
+    """'Director of Children's Services at Dudley', 'Chair, DCS Network (for Warwickshire)'."""
     post = appointment.post
     org = post.organisation
     name = org.short_name or org.name
@@ -38,7 +38,8 @@ def _post_phrase(appointment: Appointment) -> str:
     if appointment.basis == Appointment.Basis.ACTING:
         basis = "acting "
     if org.kind == Organisation.Kind.NETWORK:
-        phrase = f"{basis}{post.title} of the {name}"
+        # Network posts already name their network ("Chair, DCS Network").
+        phrase = f"{basis}{post.title}"
         if appointment.on_behalf_of_id:
             behalf = appointment.on_behalf_of
             phrase += f" (for {behalf.short_name or behalf.name})"

@@ -243,7 +243,9 @@ def dudley_records(db):
     dudley_dcs = PostFactory(title=dcs, organisation=dudley, category=Post.Category.DIRECTOR)
     worcs_dcs = PostFactory(title=dcs, organisation=worcs, category=Post.Category.DIRECTOR)
     network = OrganisationFactory(name="DCS Network", kind=Organisation.Kind.NETWORK)
-    chair = PostFactory(title="Chair", organisation=network, category=Post.Category.NETWORK_OFFICER)
+    chair = PostFactory(
+        title="Chair, DCS Network", organisation=network, category=Post.Category.NETWORK_OFFICER
+    )
     AppointmentFactory(
         person=PersonFactory(name="Karen Graham"), post=dudley_dcs, start=datetime.date(2024, 7, 1)
     )
@@ -279,9 +281,7 @@ def test_draft_writes_dcs_updates_since_the_previous_issue(admin_user, dudley_re
     assert "Tina Russell left the post of Director of Children's Services at Worcestershire" in (
         dcs.body
     )
-    assert "Nigel Minns became Chair of the DCS Network (for Worcestershire) in July 2024." in (
-        dcs.body
-    )
+    assert "Nigel Minns became Chair, DCS Network (for Worcestershire) in July 2024." in (dcs.body)
     assert "Hidden Person" not in dcs.body
     assert "<li>" in dcs.body_html
     # No inspections, events or programmes in the records: no empty sections.
