@@ -190,3 +190,15 @@ def test_parse_month_from_a_date(seeds):
     parsed = parse(seeds["003"])
     assert parsed.month == datetime.date(2023, 6, 1)
     assert "22nd June 2023" in parsed.month_from
+
+
+def test_import_command(admin_user, seeds, tmp_path, capsys):
+    from django.core.management import CommandError, call_command
+
+    no_title = tmp_path / "no-title.txt"
+    no_title.write_bytes(seeds["001"])
+    with pytest.raises(CommandError):
+        call_command("import_updates", str(no_title))
+    call_command("import_updates", str(no_title), "--month", "no-title.txt=March 2025")
+    assert "Regional Update – March 2025 created" in capsys.readouterr().out
+    assert Issue.objects.get().month == datetime.date(2025, 3, 1)
