@@ -240,6 +240,9 @@ class Booking(models.Model):
     revision = models.PositiveIntegerField(
         default=0, help_text="Added to the event's sequence in this booking's calendar invites."
     )
+    reminder_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the reminder before the event went out."
+    )
 
     objects = BookingQuerySet.as_manager()
 

@@ -39,17 +39,27 @@ def send_event_update(event_id: int) -> int:
 
 @task()
 def send_reminders(within_hours: int = 48) -> int:
-    """Remind everyone with a place on a published event starting in the next `within_hours`;
-    run it once a day, so each event's reminder goes out once (between one and two days before
-    when run daily with the default)."""
+    """Remind everyone with a place on a published event starting in the next `within_hours`.
+
+    Each booking is reminded once however often this runs, even by two workers at once: a
+    reminder is sent only by the run whose update stamps `reminder_sent_at` first. A send that
+    fails after the stamp is not retried, as a second reminder is worse than a missing one.
+    """
     now = timezone.now()
-    events = Event.objects.published().filter(
-        starts_at__gt=now + datetime.timedelta(hours=within_hours - 24),
-        starts_at__lte=now + datetime.timedelta(hours=within_hours),
-    )
+    due = Booking.objects.filter(
+        event__status=Event.Status.PUBLISHED,
+        event__starts_at__gt=now,
+        event__starts_at__lte=now + datetime.timedelta(hours=within_hours),
+        status__in=[Booking.Status.CONFIRMED, Booking.Status.OFFERED],
+        person__isnull=False,
+        reminder_sent_at__isnull=True,
+    ).order_by("pk")
     sent = 0
-    for event in events:
-        for pk in _people_with_places(event):
+    for pk in list(due.values_list("pk", flat=True)):
+        claimed = Booking.objects.filter(pk=pk, reminder_sent_at__isnull=True).update(
+            reminder_sent_at=now
+        )
+        if claimed:
             send_booking_email.call(pk, "reminder")
             sent += 1
     return sent

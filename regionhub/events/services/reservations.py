@@ -142,9 +142,11 @@ def booking_swap(*, actor, booking: Booking, person: Person) -> Booking:
     )
     booking.person = person
     booking.booked_by = actor
+    # The reminder, if any, went to the person who held the place before.
+    booking.reminder_sent_at = None
     try:
         with transaction.atomic():
-            booking.save(update_fields=["person", "booked_by"])
+            booking.save(update_fields=["person", "booked_by", "reminder_sent_at"])
     except IntegrityError as error:
         raise BookingError(
             f"{person.name} already has a booking for this event", field="person"
