@@ -183,7 +183,7 @@ class Inspection(models.Model):
 
     @property
     def scale(self) -> str | None:
-        return self.SCALE[self.type]
+        return self.SCALE[Inspection.Type(self.type)]
 
 
 class Judgement(models.Model):

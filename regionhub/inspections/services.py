@@ -50,7 +50,9 @@ def _require_admin(actor) -> None:
 def framework_for(type: str, start: datetime.date) -> Framework | None:
     """The framework in force for an inspection of `type` starting on `start`."""
     return (
-        Framework.objects.filter(family=Inspection.FAMILY[type], valid_from__lte=start)
+        Framework.objects.filter(
+            family=Inspection.FAMILY[Inspection.Type(type)], valid_from__lte=start
+        )
         .order_by("-valid_from")
         .first()
     )
@@ -95,14 +97,15 @@ def check_inspection(
     if inspection.type != Inspection.Type.JTAI and inspection.theme:
         raise InspectionError("Only a joint targeted area inspection has a theme.", field="theme")
     if inspection.framework_id is None:
-        inspection.framework = framework_for(inspection.type, inspection.start)
-        if inspection.framework is None:
+        framework = framework_for(inspection.type, inspection.start)
+        if framework is None:
             raise InspectionError(
                 f"No framework is recorded for a {inspection.get_type_display()} starting "
                 f"on {_long(inspection.start)}.",
                 field="start",
             )
-    family = Inspection.FAMILY[inspection.type]
+        inspection.framework = framework
+    family = Inspection.FAMILY[Inspection.Type(inspection.type)]
     if inspection.framework.family != family:
         raise InspectionError(
             f"{inspection.framework} is not a framework for a {inspection.get_type_display()}.",
@@ -240,7 +243,7 @@ def inspection_update(
     _apply(inspection, data)
     if "framework" not in data and ("type" in data or "start" in data):
         # A changed type or start date may fall under another framework.
-        inspection.framework = None
+        inspection.framework_id = None  # type: ignore[assignment]
     if judgements is None:
         judgements = before["judgements"]
     checked = check_inspection(inspection, judgements)

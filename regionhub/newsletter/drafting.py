@@ -40,8 +40,8 @@ def _post_phrase(appointment: Appointment) -> str:
     if org.kind == Organisation.Kind.NETWORK:
         # Network posts already name their network ("Chair, DCS Network").
         phrase = f"{basis}{post.title}"
-        if appointment.on_behalf_of_id:
-            behalf = appointment.on_behalf_of
+        behalf = appointment.on_behalf_of
+        if behalf is not None:
             phrase += f" (for {behalf.short_name or behalf.name})"
         return phrase
     return f"{basis}{post.title} at {name}"

@@ -576,7 +576,8 @@ def issue_import(
 def _store_import(*, actor, parsed: importing.ParsedIssue, filename: str, report: ImportReport):
     assert parsed.month is not None
     issue = Issue.objects.select_for_update().filter(import_fingerprint=parsed.fingerprint).first()
-    taken = Issue.objects.filter(month=parsed.month).exclude(pk=issue.pk if issue else None).first()
+    others = Issue.objects.filter(month=parsed.month)
+    taken = (others.exclude(pk=issue.pk) if issue else others).first()
     if taken is not None:
         raise NewsletterError(
             f"{taken.title} is already in the archive"
