@@ -329,14 +329,10 @@ def engagement_email_authorities(
     )
     for authority in authorities:
         _on_commit(tasks.send_authority_tracker, authority.pk, start.isoformat(), end.isoformat())
-    audit_record(
-        actor=actor,
-        action="networks.engagement.emailed",
-        obj=actor,
-        after={
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "authorities": [a.pk for a in authorities],
-        },
-    )
+        audit_record(
+            actor=actor,
+            action="networks.engagement.emailed",
+            obj=authority,
+            after={"start": start.isoformat(), "end": end.isoformat()},
+        )
     return authorities

@@ -216,3 +216,16 @@ def test_query_budgets(client, admin_user, n, django_assert_max_num_queries):
     for url, budget in pages.items():
         with django_assert_max_num_queries(budget):
             assert client.get(url).status_code == 200
+
+
+def test_admin_emails_each_authority_its_tracker(
+    client, admin_user, coordinator, attended, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(coordinator)
+    assert client.post(reverse("networks:engagement-email")).status_code == 404
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("networks:engagement-email") + "?kind=year&on=2024-05-01")
+    assert response.url == reverse("networks:engagement") + "?kind=year&on=2024-05-01"
+    assert [m.to for m in mailoutbox] == [[coordinator.email]]
+    assert "1 April 2024 to 31 March 2025" in mailoutbox[0].subject
