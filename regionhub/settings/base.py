@@ -175,6 +175,7 @@ PERIODIC_TASKS = [
     {"task": "regionhub.events.tasks.release_due_allocations", "every": 300},
     {"task": "regionhub.events.tasks.send_reminders", "daily_at": "07:00"},
     {"task": "regionhub.newsletter.tasks.publish_due_issues", "every": 300},
+    {"task": "regionhub.networks.tasks.remind_overdue_actions", "daily_at": "07:30"},
 ]
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
