@@ -10,6 +10,7 @@ urlpatterns = [
     path("directory/", include("regionhub.directory.urls")),
     path("inspections/", include("regionhub.inspections.urls")),
     path("events/", include("regionhub.events.urls")),
+    path("programmes/", include("regionhub.programmes.urls")),
     path("networks/", include("regionhub.networks.urls")),
     path("plan/", include("regionhub.plan.urls")),
     path("updates/", include("regionhub.newsletter.urls")),

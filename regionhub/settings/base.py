@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "regionhub.directory",
     "regionhub.inspections",
     "regionhub.events",
+    "regionhub.programmes",
     "regionhub.networks",
     "regionhub.plan",
     "regionhub.newsletter",
