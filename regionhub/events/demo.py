@@ -100,7 +100,10 @@ def _staff(admin: User, authority: Organisation) -> list[Person]:
         people.append(
             directory_services.person_create(
                 actor=admin,
-                data={"name": f"{name}, {authority.short_name}", "organisation": authority},
+                data={
+                    "name": f"{name}, {authority.short_name or authority.name}",
+                    "organisation": authority,
+                },
                 allow_duplicate=True,
             )
         )
