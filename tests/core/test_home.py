@@ -28,3 +28,12 @@ def test_coordinator_home_lets_them_manage_people(client, coordinator):
     client.force_login(coordinator)
     body = client.get("/").content.decode()
     assert "Add a person" in body and "Add an organisation" not in body
+
+
+def test_navigation_marks_the_current_section_and_hides_signed_in_parts(client, member):
+    body = client.get("/directory/as-at/").content.decode()
+    assert 'aria-current="true">Leadership</a>' in body
+    assert ">Inspections</a>" not in body
+    client.force_login(member)
+    body = client.get("/directory/changes/").content.decode()
+    assert 'aria-current="true">Leadership</a>' in body and ">Inspections</a>" in body
