@@ -54,7 +54,6 @@ def scheme_home(request):
     )
 
 
-@login_required
 def scheme_detail(request, pk: int):
     scheme = access_scheme_as_coordinator(request.user, pk)
     return render(

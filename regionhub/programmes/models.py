@@ -104,6 +104,11 @@ class Cohort(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("programmes:cohort-detail", args=[self.pk])
 
+    @property
+    def last_day(self) -> datetime.date:
+        """The last day applications are taken: a deadline at midnight closes the day before."""
+        return (timezone.localtime(self.deadline) - datetime.timedelta(microseconds=1)).date()
+
     def is_open(self, now: datetime.datetime | None = None) -> bool:
         return (now or timezone.now()) < self.deadline
 

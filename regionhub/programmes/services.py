@@ -268,7 +268,7 @@ def _may_manage(actor, authority_id: int | None) -> bool:
 def _check_open(cohort: Cohort, now: datetime.datetime) -> None:
     if not cohort.is_open(now):
         raise NominationError(
-            f"Applications for this cohort closed on {_date(cohort.deadline)}",
+            f"Applications for this cohort closed on {_date(cohort.last_day)}",
             field="person",
             code="closed",
         )

@@ -6,6 +6,7 @@ admin pages for everyone but regional admins.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -71,7 +72,7 @@ def programme_detail(request, pk: int):
     form = forms.InterestForm(request.POST or None)
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return redirect(f"/accounts/login/?next={request.path}")
+            return redirect_to_login(request.get_full_path())
         if form.is_valid():
             try:
                 services.interest_register(
@@ -245,7 +246,7 @@ def cohort_detail(request, pk: int):
     )
     if request.method == "POST":
         if not user.is_authenticated:
-            return redirect(f"/accounts/login/?next={request.path}")
+            return redirect_to_login(request.get_full_path())
         if "nominate" in request.POST:
             if not may_nominate:
                 raise Http404
