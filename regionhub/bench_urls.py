@@ -17,3 +17,4 @@ def floor(request):
 
 
 urlpatterns = [path("bench/floor/", floor, name="bench-floor"), *project_urlpatterns]
+urlpatterns.insert(0, path("bench/events/", ("regionhub.events.bench_views", None, None)))

@@ -2,9 +2,11 @@
 
 import datetime
 import re
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
@@ -45,7 +47,7 @@ class EventRow:
     left_for_me: int
 
 
-def events_upcoming_for(user, *, limit: int = 100) -> list[EventRow]:
+def events_upcoming_for(user, *, limit: int = 100, offset: int = 0) -> list[EventRow]:
     """Upcoming events with places left for the user's authority and their own booking; four
     queries whatever the number of events."""
     events = list(
@@ -53,7 +55,7 @@ def events_upcoming_for(user, *, limit: int = 100) -> list[EventRow]:
         .upcoming()
         .select_related("host")
         .prefetch_related(SESSIONS)
-        .order_by("starts_at", "pk")[:limit]
+        .order_by("starts_at", "pk")[offset : offset + limit]
     )
     availability = events_availability(events)
     person_id = getattr(user, "person_id", None) if user.is_authenticated else None
@@ -68,6 +70,51 @@ def events_upcoming_for(user, *, limit: int = 100) -> list[EventRow]:
         EventRow(e, availability[e.pk], mine.get(e.pk), availability[e.pk].left_for(authority_id))
         for e in events
     ]
+
+
+class UpcomingPage:
+    """One page of the event list for one reader, loaded on first use, so that a page served
+    from the fragment cache makes none of these queries."""
+
+    def __init__(self, user, *, page: int, per_page: int, past: int):
+        self.user, self.page, self.per_page, self.past_shown = user, page, per_page, past
+
+    @cached_property
+    def _rows(self) -> list[EventRow]:
+        # One more than a page, to know whether there is a next one without counting them all.
+        offset = (self.page - 1) * self.per_page
+        return events_upcoming_for(self.user, limit=self.per_page + 1, offset=offset)
+
+    @property
+    def rows(self) -> list[EventRow]:
+        return self._rows[: self.per_page]
+
+    @property
+    def next_page(self) -> int | None:
+        return self.page + 1 if len(self._rows) > self.per_page else None
+
+    @property
+    def previous_page(self) -> int | None:
+        return self.page - 1 if self.page > 1 else None
+
+    @cached_property
+    def past(self) -> list[Event]:
+        return events_past(self.user, limit=self.past_shown) if self.page == 1 else []
+
+    def cache_key(self) -> str:
+        """What the page depends on besides the data: the reader's bookings, their authority's
+        places, drafts for admins, and time (events start, booking windows close)."""
+        person_id = getattr(self.user, "person_id", None) if self.user.is_authenticated else None
+        return ":".join(
+            str(part)
+            for part in (
+                person_id,
+                _authority_id(self.user),
+                is_regional_admin(self.user),
+                self.page,
+                int(time.time() // 300),
+            )
+        )
 
 
 def events_past(user, *, limit: int = 50) -> list[Event]:

@@ -71,14 +71,25 @@ def _entitled_to_link(user, event: Event, my_booking: Booking | None) -> bool:
 # Lists and the event page --------------------------------------------------------------------
 
 
+EVENTS_PER_PAGE = 25
+PAST_SHOWN = 10
+
+
 def event_list(request):
+    try:
+        page = max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    listing = selectors.UpcomingPage(
+        request.user, page=page, per_page=EVENTS_PER_PAGE, past=PAST_SHOWN
+    )
     return render(
         request,
         "events/event_list.html",
         {
             "nav": "events",
-            "rows": selectors.events_upcoming_for(request.user),
-            "past": selectors.events_past(request.user),
+            "listing": listing,
+            "cache_key": listing.cache_key(),
             "is_admin": is_regional_admin(request.user),
         },
     )

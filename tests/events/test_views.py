@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from regionhub.events import services
@@ -190,3 +192,30 @@ def test_event_list_queries_do_not_grow(
     client.force_login(member_of(authority))
     with django_assert_max_num_queries(12):
         client.get(reverse("events:event-list"))
+
+
+def test_event_list_pages_through_upcoming_events(client, admin_user):
+    for n in range(27):
+        make_event(admin_user, title=f"Event {n:02d}", days=n + 1)
+    page = client.get(reverse("events:event-list")).content.decode()
+    assert "Event 24" in page and "Event 25" not in page and "Later events" in page
+    page = client.get(reverse("events:event-list") + "?page=2").content.decode()
+    assert "Event 25" in page and "Event 26" in page and "Event 24" not in page
+    assert "Sooner events" in page and "Later events" not in page
+    assert "Event 00" in client.get(reverse("events:event-list") + "?page=x").content.decode()
+
+
+def test_cached_event_list_follows_every_booking(
+    client, settings, admin_user, authority, django_capture_on_commit_callbacks
+):
+    settings.PAGE_CACHE = True
+    event = make_event(admin_user, capacity=3)
+    client.force_login(member_of(authority))
+    url = reverse("events:event-list")
+    assert "3 left" in client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as served_from_cache:
+        assert "3 left" in client.get(url).content.decode()
+    assert not any("events_event" in q["sql"] for q in served_from_cache.captured_queries)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.booking_create(actor=admin_user, event=event, person=PersonFactory())
+    assert "2 left" in client.get(url).content.decode()

@@ -9,11 +9,13 @@ always in that order, so that two transactions can never wait for each other.
 """
 
 import datetime
+import functools
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from regionhub.core.pagecache import data_changed
 from regionhub.core.permissions import coordinated_ids, is_regional_admin, require
 from regionhub.directory.models import Organisation, Person
 
@@ -76,3 +78,16 @@ def booking_authority_id(person: Person) -> int | None:
     if org is not None and org.is_member and org.is_authority:
         return org.pk
     return None
+
+
+def changes_events(service):
+    """Cached event lists are stale once the decorated service commits; put it under
+    `transaction.atomic` so that a refused change leaves the caches alone."""
+
+    @functools.wraps(service)
+    def wrapper(*args, **kwargs):
+        result = service(*args, **kwargs)
+        data_changed("events")
+        return result
+
+    return wrapper

@@ -6,10 +6,11 @@ from django.utils import timezone
 from regionhub.core.audit import audit_record, snapshot
 
 from ..models import Booking, Event
-from ._common import BookingError, _require_authority_manager
+from ._common import BookingError, _require_authority_manager, changes_events
 
 
 @transaction.atomic
+@changes_events
 def attendance_mark(*, actor, booking: Booking, attended: bool) -> Booking:
     _require_authority_manager(actor, booking.authority_id)
     booking = Booking.objects.select_for_update().select_related("event").get(pk=booking.pk)
@@ -32,6 +33,7 @@ def attendance_mark(*, actor, booking: Booking, attended: bool) -> Booking:
 
 
 @transaction.atomic
+@changes_events
 def attendance_record(*, actor, event: Event, marks: dict[int, bool]) -> int:
     """Mark several bookings of one event at once (booking id → attended); all or none.
     Returns how many changed."""

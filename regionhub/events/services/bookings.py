@@ -13,7 +13,15 @@ from regionhub.directory.models import Person
 
 from ..availability import event_availability
 from ..models import Booking, Event
-from ._common import BookingError, _date, _lock_all, _lock_event, _on_commit, booking_authority_id
+from ._common import (
+    BookingError,
+    _date,
+    _lock_all,
+    _lock_event,
+    _on_commit,
+    booking_authority_id,
+    changes_events,
+)
 from .places import _allocation_has_room, _cancel, _fill, _notify_promoted, _source_for
 
 
@@ -71,6 +79,7 @@ def _insert(**fields) -> Booking:
 
 
 @transaction.atomic
+@changes_events
 def booking_create(*, actor, event: Event, person: Person) -> Booking:
     """Book `person` a place: their authority's allocation first, then the open pool, else
     the waiting list. First come, first served."""
@@ -127,6 +136,7 @@ def _may_cancel(actor, booking: Booking) -> bool:
 
 
 @transaction.atomic
+@changes_events
 def booking_cancel(*, actor, booking: Booking) -> Booking:
     """Cancel a booking or reservation; a freed place goes to the next person waiting from the
     same authority, else to the first who can use the open pool."""
@@ -143,6 +153,7 @@ def booking_cancel(*, actor, booking: Booking) -> Booking:
 
 
 @transaction.atomic
+@changes_events
 def booking_offer_accept(*, actor, booking: Booking) -> Booking:
     require(bool(actor and actor.is_authenticated) and _may_cancel(actor, booking))
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
@@ -180,6 +191,7 @@ def _due(now: datetime.datetime) -> Q:
 
 
 @transaction.atomic
+@changes_events
 def _expire_event(event_id: int, now: datetime.datetime) -> int:
     event = _lock_all(Event(pk=event_id))
     due = list(event.bookings.filter(_due(now)).order_by("pk"))

@@ -11,7 +11,15 @@ from regionhub.directory.models import Organisation
 
 from ..availability import event_availability
 from ..models import Allocation, Booking, Event, EventSession
-from ._common import EventError, _authority_name, _lock_all, _lock_event, _on_commit, _require_admin
+from ._common import (
+    EventError,
+    _authority_name,
+    _lock_all,
+    _lock_event,
+    _on_commit,
+    _require_admin,
+    changes_events,
+)
 from .places import _fill, _notify_promoted
 
 EVENT_FIELDS = [
@@ -76,6 +84,7 @@ def _save_sessions(event: Event, sessions: list[Session]) -> None:
 
 
 @transaction.atomic
+@changes_events
 def event_create(*, actor, data: dict[str, Any], sessions: list[Session]) -> Event:
     _require_admin(actor)
     event = Event()
@@ -90,6 +99,7 @@ def event_create(*, actor, data: dict[str, Any], sessions: list[Session]) -> Eve
 
 
 @transaction.atomic
+@changes_events
 def event_update(
     *, actor, event: Event, data: dict[str, Any], sessions: list[Session] | None = None
 ) -> Event:
@@ -139,6 +149,7 @@ def event_update(
 
 
 @transaction.atomic
+@changes_events
 def event_publish(*, actor, event: Event) -> Event:
     _require_admin(actor)
     event = _lock_event(event)
@@ -155,6 +166,7 @@ def event_publish(*, actor, event: Event) -> Event:
 
 
 @transaction.atomic
+@changes_events
 def event_cancel(*, actor, event: Event) -> Event:
     """Cancel the event and every booking on it; everyone booked is told, with a CANCEL invite."""
     _require_admin(actor)
@@ -193,6 +205,7 @@ def member_authorities():
 
 
 @transaction.atomic
+@changes_events
 def allocations_set(
     *,
     actor,
@@ -257,6 +270,7 @@ def allocations_set(
 
 
 @transaction.atomic
+@changes_events
 def allocations_release(*, actor, event: Event, now: datetime.datetime | None = None) -> Event:
     """Release unused allocations to the pool now (or confirm a release whose time has come)
     and give the places to the people waiting. `actor` None: the scheduled task."""

@@ -17,12 +17,14 @@ from ._common import (
     _on_commit,
     _require_authority_manager,
     booking_authority_id,
+    changes_events,
 )
 from .bookings import _check_not_booked, _check_window
 from .places import _fill, _notify_promoted, _source_for, _take
 
 
 @transaction.atomic
+@changes_events
 def place_reserve(
     *,
     actor,
@@ -84,6 +86,7 @@ def _check_colleague(booking: Booking, person: Person) -> None:
 
 
 @transaction.atomic
+@changes_events
 def reservation_name(*, actor, booking: Booking, person: Person) -> Booking:
     _require_authority_manager(actor, booking.authority_id)
     booking = Booking.objects.select_for_update().select_related("event").get(pk=booking.pk)
@@ -116,6 +119,7 @@ def reservation_name(*, actor, booking: Booking, person: Person) -> Booking:
 
 
 @transaction.atomic
+@changes_events
 def booking_swap(*, actor, booking: Booking, person: Person) -> Booking:
     """Give a named place to a colleague from the same authority."""
     _require_authority_manager(actor, booking.authority_id)

@@ -1,0 +1,381 @@
+"""`manage.py bench_bookings`: booking throughput on one event under many concurrent clients.
+
+The page benchmark only sends GETs, so bookings are measured here, with the same gunicorn and
+production settings `manage.py bench` uses. In the same run, the same clients first POST to a
+floor view that inserts one row and does nothing else; then each client books colleagues from
+its own authority onto one event through the coordinator's booking form (session, CSRF, the
+allocation and event locks, the waiting list), as fast as it can. Afterwards the event is
+checked: no more places taken than its capacity, no authority over its allocation, every
+accepted booking stored once, the waiting list numbered in order of arrival.
+
+Database work happens in child processes (`--prepare`, `--check`) connected to the benchmark
+database, exactly as `manage.py bench` does it, so this process never touches another database.
+"""
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from regionhub.core.management.commands.bench import (
+    Command as BenchCommand,
+)
+from regionhub.core.management.commands.bench import (
+    _entry,
+    _redact,
+    _stop,
+    balanced_connections,
+    free_port,
+    percentile,
+    write_results,
+)
+
+TITLE = "Bench: booking throughput"
+FLOOR_TITLE = "Bench: booking floor"
+MARKER = "bench-bookings"
+BOOKINGS_PER_S_GOAL = 100
+RATIO_GOAL = 0.4
+
+
+def prepare(clients: int, capacity: int) -> dict:
+    """A fresh event with allocations for the clients' authorities, the people each client
+    books, and the bench admin's session and CSRF cookies."""
+    import datetime
+
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count
+    from django.test import Client
+    from django.utils import timezone
+    from django.utils.crypto import get_random_string
+
+    from regionhub.directory.bench import ADMIN_EMAIL
+    from regionhub.directory.management.commands.generate_national import (
+        MARKER as PEOPLE_MARKER,
+    )
+    from regionhub.directory.models import Organisation, Person
+    from regionhub.events.models import Allocation, Booking, Event, EventSession
+
+    Booking.objects.filter(event__partners=MARKER).delete()
+    Event.objects.filter(partners=MARKER).delete()
+    start = timezone.now().replace(microsecond=0) + datetime.timedelta(days=30)
+    event, floor = (
+        Event.objects.create(
+            title=title,
+            status=Event.Status.PUBLISHED,
+            venue="Benchmark",
+            capacity=capacity,
+            partners=MARKER,
+            starts_at=start,
+            ends_at=start + datetime.timedelta(hours=6),
+        )
+        for title in (TITLE, FLOOR_TITLE)
+    )
+    for e in (event, floor):
+        EventSession.objects.create(event=e, start=e.starts_at, end=e.ends_at)
+    authorities = list(
+        Organisation.objects.filter(notes=PEOPLE_MARKER, is_member=True)
+        .annotate(n=Count("people"))
+        .filter(n__gt=0)
+        .order_by("-n", "pk")[:clients]
+    )
+    if not authorities:
+        raise CommandError("No generated authorities: run generate_national first.")
+    # A fifth of the places shared out, the rest in the pool; both run out during the run.
+    per_authority = max(capacity // 5 // len(authorities), 1)
+    Allocation.objects.bulk_create(
+        Allocation(event=event, authority=a, places=per_authority) for a in authorities
+    )
+    people = {
+        a.pk: list(
+            Person.objects.filter(organisation=a).order_by("pk").values_list("pk", flat=True)
+        )
+        for a in authorities
+    }
+    admin = get_user_model().objects.filter(email__iexact=ADMIN_EMAIL).first()
+    if admin is None:
+        raise CommandError(f"No account {ADMIN_EMAIL}: run bench_users.")
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(admin)
+    csrf = get_random_string(32)
+    return {
+        "event": event.pk,
+        "floor": floor.pk,
+        "capacity": capacity,
+        "allocated": per_authority * len(authorities),
+        "work": [
+            {"authority": a.pk, "people": people[a.pk]}
+            for a in (authorities[i % len(authorities)] for i in range(clients))
+        ],
+        "cookie": f"{settings.SESSION_COOKIE_NAME}="
+        f"{client.cookies[settings.SESSION_COOKIE_NAME].value}; "
+        f"{settings.CSRF_COOKIE_NAME}={csrf}",
+        "csrf": csrf,
+    }
+
+
+def check(event_id: int, floor_id: int) -> dict:
+    """What the run left: counts and every rule that must hold."""
+    from django.db.models import Count
+
+    from regionhub.events.availability import event_availability
+    from regionhub.events.models import Booking, Event
+
+    event = Event.objects.get(pk=event_id)
+    places = event_availability(event)
+    statuses = dict(event.bookings.values_list("status").annotate(n=Count("pk")).order_by())
+    positions = list(event.bookings.waiting().values_list("position", flat=True))
+    duplicates = event.bookings.values("person_id").annotate(n=Count("pk")).filter(n__gt=1).count()
+    over_allocation = [a for a, p in places.authorities.items() if p.used_allocation > p.allocated]
+    return {
+        "bookings": event.bookings.count(),
+        "statuses": statuses,
+        "taken": places.taken,
+        "capacity": event.capacity,
+        "overbooked": max(places.taken - event.capacity, 0) + len(over_allocation),
+        "duplicates": duplicates,
+        "waitlist_in_order": positions == list(range(1, len(positions) + 1)),
+        "floor_rows": Booking.objects.filter(event_id=floor_id).count(),
+    }
+
+
+class Run:
+    def __init__(self):
+        self.latencies_ms: list[float] = []
+        self.ok = 0
+        self.errors: Counter = Counter()
+        self.elapsed_s = 0.0
+        self.lock = threading.Lock()
+
+    @property
+    def throughput(self) -> float:
+        return self.ok / self.elapsed_s if self.elapsed_s else 0.0
+
+    def add(self, latencies: list[float], ok: int, errors: Counter) -> None:
+        with self.lock:
+            self.latencies_ms += latencies
+            self.ok += ok
+            self.errors.update(errors)
+
+
+def post_load(port: int, workers: int, jobs: list, seconds: float, request) -> Run:
+    """One thread per job, each on its own keep-alive connection, POSTing until the time is up
+    or its job runs out. `request(job, n)` gives the nth (path, body, headers, ok status)."""
+    run = Run()
+    ready = threading.Barrier(len(jobs) + 1)
+    connections, _ = balanced_connections(port, len(jobs), workers)
+
+    def client(conn: http.client.HTTPConnection, job) -> None:
+        latencies: list[float] = []
+        errors: Counter = Counter()
+        ok = n = 0
+        ready.wait()
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            spec = request(job, n)
+            if spec is None:
+                break
+            n += 1
+            path, body, headers, expected = spec
+            started = time.perf_counter()
+            try:
+                conn.request("POST", path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                errors[type(exc).__name__] += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                continue
+            latencies.append((time.perf_counter() - started) * 1000.0)
+            if response.status == expected:
+                ok += 1
+            else:
+                errors[f"HTTP {response.status}"] += 1
+        conn.close()
+        run.add(latencies, ok, errors)
+
+    threads = [
+        threading.Thread(target=client, args=(c, j), daemon=True)
+        for c, j in zip(connections, jobs, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    ready.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    run.elapsed_s = time.perf_counter() - started
+    return run
+
+
+class Command(BaseCommand):
+    help = (
+        "Measure booking throughput on one event under concurrent clients against a floor POST "
+        "view, with gunicorn and production settings; check nothing was overbooked."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--clients", type=int, default=64)
+        parser.add_argument("--duration", type=float, default=10.0)
+        parser.add_argument("--capacity", type=int, default=600)
+        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument("--skip-generate", action="store_true")
+        parser.add_argument("--out", default="bench/results.json")
+        # Internal: run in a child process against the benchmark database.
+        parser.add_argument("--prepare", action="store_true", help="(internal)")
+        parser.add_argument("--check", nargs=2, type=int, help="(internal)")
+
+    def handle(self, *args, **o):
+        if o["prepare"]:
+            self.stdout.write(json.dumps(prepare(o["clients"], o["capacity"])))
+            return
+        if o["check"]:
+            self.stdout.write(json.dumps(check(*o["check"])))
+            return
+        base_dir = Path(settings.BASE_DIR)
+        env = os.environ.copy()
+        env.setdefault("DATABASE_URL", f"sqlite:///{settings.VAR_DIR / 'bench.sqlite3'}")
+        env["DJANGO_SETTINGS_MODULE"] = "regionhub.settings.bench"
+        env.setdefault("LOG_LEVEL", "WARNING")
+        self.stdout.write(f"Database: {_redact(env['DATABASE_URL'])}")
+        manage = [sys.executable, str(base_dir / "manage.py")]
+
+        def run(*argv: str) -> str:
+            done = subprocess.run(
+                [*manage, *argv], cwd=base_dir, env=env, text=True, capture_output=True
+            )
+            if done.returncode:
+                raise CommandError(f"manage.py {' '.join(argv)} failed.\n{done.stderr[-2000:]}")
+            return done.stdout
+
+        run("migrate", "--noinput", "-v", "0")
+        if not o["skip_generate"]:
+            run("generate_national")
+            run("bench_users")
+        plan = json.loads(
+            run(
+                "bench_bookings",
+                "--prepare",
+                "--clients",
+                str(o["clients"]),
+                "--capacity",
+                str(o["capacity"]),
+            )
+        )
+        port = free_port()
+        log_path = base_dir / "bench" / "gunicorn-bookings.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        command = [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "regionhub.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(o["workers"]),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(o["threads"]),
+            "--keep-alive",
+            "30",
+            "--error-logfile",
+            str(log_path),
+            "--log-level",
+            "warning",
+        ]
+        with open(log_path, "w") as log:
+            server = subprocess.Popen(
+                command, cwd=base_dir, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        try:
+            BenchCommand._wait_healthy(self, server, port, log_path)
+            floor_path = f"/bench/events/floor/{plan['floor']}/"
+            floor = post_load(
+                port,
+                o["workers"],
+                list(range(o["clients"])),
+                o["duration"],
+                lambda job, n: (floor_path, b"", {"Content-Length": "0"}, 200),
+            )
+            book_path = f"/events/{plan['event']}/places/{{}}/"
+            headers = {
+                "Cookie": plan["cookie"],
+                "X-CSRFToken": plan["csrf"],
+                "Content-Type": "application/x-www-form-urlencoded",
+            }
+
+            def booking(job, n):
+                if n >= len(job["people"]):
+                    return None
+                body = urlencode({"action": "book", "book-person": job["people"][n]})
+                return book_path.format(job["authority"]), body, headers, 302
+
+            bookings = post_load(port, o["workers"], plan["work"], o["duration"], booking)
+        finally:
+            _stop(server)
+        state = json.loads(run("bench_bookings", "--check", str(plan["event"]), str(plan["floor"])))
+        self._report(o, plan, floor, bookings, state, base_dir)
+
+    def _report(self, o, plan, floor: Run, bookings: Run, state: dict, base_dir: Path) -> None:
+        ratio = bookings.throughput / floor.throughput if floor.throughput else 0.0
+        f95, b95 = percentile(floor.latencies_ms, 95), percentile(bookings.latencies_ms, 95)
+        self.stdout.write(
+            f"\n{o['clients']} clients, gunicorn {o['workers']} workers x {o['threads']} threads, "
+            f"{o['duration']:g}s each\n"
+            f"  floor    {floor.ok:>6} rows      {floor.throughput:8.1f}/s  p95 {f95:7.1f} ms  "
+            f"errors {dict(floor.errors) or 'none'}\n"
+            f"  booking  {bookings.ok:>6} bookings  {bookings.throughput:8.1f}/s  p95 {b95:7.1f} ms"
+            f"  errors {dict(bookings.errors) or 'none'}\n"
+            f"  ratio to floor {ratio:.3f} (goal >= {RATIO_GOAL:.0%}); "
+            f"goal >= {BOOKINGS_PER_S_GOAL} bookings/s\n"
+            f"  event after the run: {state['taken']} of {state['capacity']} places taken, "
+            f"{state['statuses']}, overbooked {state['overbooked']}, duplicates "
+            f"{state['duplicates']}, waiting list in order {state['waitlist_in_order']}"
+        )
+        problems = []
+        if state["overbooked"] or state["duplicates"] or not state["waitlist_in_order"]:
+            problems.append("the event broke a booking rule")
+        if state["bookings"] != bookings.ok:
+            problems.append(f"{bookings.ok} bookings accepted but {state['bookings']} stored")
+        if bookings.errors or floor.errors:
+            problems.append("requests failed")
+        results = [
+            _entry(
+                "booking throughput", bookings.throughput, "bookings/s", floor.throughput, ratio
+            ),
+            _entry("booking p95", b95, "ms", f95, f95 / b95 if b95 else 0.0),
+            _entry(
+                "booking overbooked",
+                state["overbooked"] + state["duplicates"],
+                "places",
+                0,
+                1.0 if not problems else 0.0,
+            ),
+        ]
+        out = Path(o["out"])
+        if not out.is_absolute():
+            out = base_dir / out
+        if out.exists() and not problems:
+            existing = json.loads(out.read_text())
+            names = {e["name"] for e in results}
+            kept = [e for e in existing.get("results", []) if e["name"] not in names]
+            write_results(out, {**existing, "results": kept + results})
+            self.stdout.write(f"Added to {out}")
+        if problems:
+            raise CommandError("Booking benchmark failed: " + "; ".join(problems))
+        met = bookings.throughput >= BOOKINGS_PER_S_GOAL and ratio >= RATIO_GOAL
+        self.stdout.write(
+            self.style.SUCCESS("Booking goals met.")
+            if met
+            else self.style.WARNING("Booking goals not met.")
+        )

@@ -1,0 +1,108 @@
+"""The events bench data: the right size, every booking rule kept, idempotent, removable."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from regionhub.events import bench
+from regionhub.events.availability import events_availability
+from regionhub.events.models import Booking, Event
+
+pytestmark = pytest.mark.django_db
+
+
+def generate(**scale) -> str:
+    out = StringIO()
+    call_command("generate_events", stdout=out, **scale)
+    return out.getvalue()
+
+
+@pytest.fixture
+def national(db):
+    call_command(
+        "generate_national",
+        people=600,
+        appointments=600,
+        authorities=12,
+        regions=3,
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
+
+
+def test_generates_at_scale_keeping_the_rules(national):
+    generate(events=30, bookings=900)
+    events = list(Event.objects.filter(partners="generated"))
+    assert len(events) == 30
+    assert Booking.objects.count() == 900
+    availability = events_availability(events)
+    waited = 0
+    for event in events:
+        places = availability[event.pk]
+        assert places.taken <= event.capacity
+        for authority in places.authorities.values():
+            assert authority.used_allocation <= authority.allocated
+        waiting = list(event.bookings.waiting().values_list("position", flat=True))
+        assert waiting == list(range(1, len(waiting) + 1))
+        assert event.waitlist_counter == len(waiting)
+        waited += len(waiting)
+    assert waited > 0
+    assert "skipping" in generate(events=30, bookings=900)
+    assert "replacing" in generate(events=10, bookings=100)
+    assert Booking.objects.count() == 100
+    generate(remove=True)
+    assert not Event.objects.exists() and not Booking.objects.exists()
+
+
+def test_needs_the_national_directory(db):
+    with pytest.raises(Exception, match="generate_national first"):
+        generate(events=2, bookings=4)
+
+
+def test_targets_are_signed_in_pages_with_goals(national):
+    generate(events=10, bookings=100)
+    assert bench.generate_commands({}) == [["generate_events"]]
+    found = {t["name"]: t for t in bench.targets()}
+    assert set(found) == {"event-list", "event-page"}
+    busiest = Event.objects.get(pk=int(found["event-page"]["path"].strip("/").split("/")[-1]))
+    assert busiest.starts_at > busiest.created
+    assert all(t["user"] == bench.BENCH_USER and t["p95_goal_ms"] == 50 for t in found.values())
+
+
+def test_booking_bench_prepares_an_event_and_checks_what_the_run_left(national, client):
+    from regionhub.events.management.commands import bench_bookings
+
+    call_command("bench_users", stdout=StringIO())
+    plan = bench_bookings.prepare(clients=4, capacity=20)
+    assert len(plan["work"]) == 4 and plan["allocated"] == 4
+    event = Event.objects.get(pk=plan["event"])
+    # The coordinator's booking form, as the load driver sends it: session, CSRF, form fields.
+    client.cookies.load(plan["cookie"])
+    job = plan["work"][0]
+    for person in job["people"][:3]:
+        response = client.post(
+            f"/events/{event.pk}/places/{job['authority']}/",
+            {"action": "book", "book-person": person},
+            HTTP_X_CSRFTOKEN=plan["csrf"],
+        )
+        assert response.status_code == 302
+    state = bench_bookings.check(plan["event"], plan["floor"])
+    assert state["bookings"] == 3 and state["overbooked"] == 0 and state["duplicates"] == 0
+    # Over capacity is caught.
+    Event.objects.filter(pk=event.pk).update(capacity=2)
+    assert bench_bookings.check(plan["event"], plan["floor"])["overbooked"] == 1
+    # A second prepare starts afresh.
+    again = bench_bookings.prepare(clients=2, capacity=20)
+    assert not Event.objects.filter(pk=event.pk).exists()
+    assert Event.objects.filter(pk=again["event"]).exists()
+
+
+@pytest.mark.urls("regionhub.bench_urls")
+def test_booking_floor_inserts_one_row(client, admin_user):
+    from tests.events.conftest import make_event
+
+    event = make_event(admin_user)
+    assert client.get(f"/bench/events/floor/{event.pk}/").status_code == 405
+    assert client.post(f"/bench/events/floor/{event.pk}/").status_code == 200
+    assert event.bookings.get().status == Booking.Status.RESERVED
