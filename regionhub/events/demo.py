@@ -17,7 +17,7 @@ from regionhub.directory.demo import ADMIN_EMAIL
 from regionhub.directory.models import Organisation, Person
 
 from . import services
-from .models import Booking, Event, FeedbackQuestion
+from .models import Booking, Event, FeedbackAnswer, FeedbackQuestion, FeedbackSubmission
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 MARKER = "Participation Leads Conference"
@@ -139,16 +139,50 @@ def _past_event(admin: User, spec: dict, authorities: list[Organisation]) -> Eve
                 )
             )
     Booking.objects.bulk_create(bookings)
-    FeedbackQuestion.objects.create(
+    rating = FeedbackQuestion.objects.create(
         event=event, kind=FeedbackQuestion.Kind.RATING, text="How useful was the day?", order=1
     )
-    FeedbackQuestion.objects.create(
+    text = FeedbackQuestion.objects.create(
         event=event,
         kind=FeedbackQuestion.Kind.TEXT,
         text="One thing you will do differently",
         order=2,
     )
+    choice = FeedbackQuestion.objects.create(
+        event=event,
+        kind=FeedbackQuestion.Kind.CHOICE,
+        text="Which part helped you most?",
+        choices="\n".join(CHOICES),
+        order=3,
+    )
+    _feedback(event, bookings, rating, text, choice)
     return event
+
+
+CHOICES = ["The keynote", "The workshops", "Time with colleagues from other authorities"]
+DEMO_ANSWERS = [
+    "Book reflective supervision into the team diary",
+    "Share the slides with my team and try the tools in supervision",
+    "Ask young people to help plan our next review meetings",
+    "",
+    "Link up with colleagues in a neighbouring authority",
+]
+
+
+def _feedback(event, bookings, rating, text, choice) -> None:
+    """Anonymous answers from about two in three of those who attended."""
+    attended = [b for b in bookings if b.status == Booking.Status.ATTENDED]
+    answered = [b for n, b in enumerate(attended) if n % 3 != 2]
+    FeedbackSubmission.objects.bulk_create(
+        FeedbackSubmission(event=event, person=b.person) for b in answered
+    )
+    answers = []
+    for n, _ in enumerate(answered):
+        answers.append(FeedbackAnswer(question=rating, rating=(5, 4, 4, 3, 5, 2)[n % 6]))
+        answers.append(FeedbackAnswer(question=choice, value=CHOICES[(n * 2) % 3 if n % 4 else 1]))
+        if DEMO_ANSWERS[n % len(DEMO_ANSWERS)]:
+            answers.append(FeedbackAnswer(question=text, value=DEMO_ANSWERS[n % len(DEMO_ANSWERS)]))
+    FeedbackAnswer.objects.bulk_create(answers)
 
 
 def _upcoming(admin: User, authorities: list[Organisation]) -> list[Event]:
