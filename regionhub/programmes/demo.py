@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from regionhub.accounts.models import User
 from regionhub.directory import services as directory_services
-from regionhub.directory.demo import ADMIN_EMAIL
+from regionhub.directory.demo import ADMIN_EMAIL, DEMO_LOGINS
 from regionhub.directory.models import Organisation, Person
 
 from . import mentoring, services
@@ -48,7 +48,14 @@ def _next(month: int, day: int) -> datetime.date:
 
 
 def _people(admin: User, authority: Organisation, count: int) -> list[Person]:
-    people = list(authority.people.order_by("pk")[:count])
+    """The first `count` people of the authority, made up if it has fewer. The demo logins'
+    people are left out, so that whoever tries the demo can take every step themselves."""
+    logins = User.objects.filter(email__in=[login.email for login in DEMO_LOGINS])
+    people = list(
+        authority.people.exclude(pk__in=logins.exclude(person=None).values("person")).order_by(
+            "pk"
+        )[:count]
+    )
     label = authority.short_name or authority.name
     n = len(people)
     while len(people) < count:
@@ -196,9 +203,8 @@ def _mentoring(admin: User, authorities: list[Organisation]) -> MentoringScheme:
         "the Teaching Partnership's continuous improvement funding.",
     )
     scheme.coordinators.add(admin)
-    karen = Person.objects.filter(name="Karen Graham").first()
-    mentee_people = [p for p in [karen] if p] + [_people(admin, a, 3)[2] for a in authorities[:2]]
-    mentor_people = [_people(admin, a, 4)[3] for a in authorities[2:5]]
+    mentee_people = [_people(admin, a, 3)[2] for a in authorities[:3]]
+    mentor_people = [_people(admin, a, 4)[3] for a in authorities[3:6]]
     for person, areas, capacity in zip(
         mentor_people,
         [["leadership", "supervision"], ["practice", "wellbeing"], ["career", "diversity"]],
