@@ -289,9 +289,9 @@ def feedback_results(event: Event) -> FeedbackResults:
         result = QuestionResult(question, answered=len(given))
         if question.kind == FeedbackQuestion.Kind.RATING:
             ratings = [a.rating for a in given if a.rating is not None]
-            counts = Counter(ratings)
+            by_rating = Counter(ratings)
             result.options = [
-                (str(n), counts[n], _percent(counts[n], len(ratings))) for n in range(1, 6)
+                (str(n), by_rating[n], _percent(by_rating[n], len(ratings))) for n in range(1, 6)
             ]
             result.average = round(sum(ratings) / len(ratings), 1) if ratings else None
         elif question.kind == FeedbackQuestion.Kind.CHOICE:

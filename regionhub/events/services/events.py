@@ -230,11 +230,11 @@ def allocations_set(
     wanted = {pk: n for pk, n in wanted.items() if n > 0}
     now = timezone.now()
     availability = event_availability(event, now)
-    for authority_id, places in availability.authorities.items():
-        if wanted.get(authority_id, 0) < places.used_allocation:
+    for authority_id, in_use in availability.authorities.items():
+        if wanted.get(authority_id, 0) < in_use.used_allocation:
             raise EventError(
-                f"{_authority_name(authority_id)} already uses {places.used_allocation} of its "
-                f"places, so its allocation cannot go below {places.used_allocation}",
+                f"{_authority_name(authority_id)} already uses {in_use.used_allocation} of its "
+                f"places, so its allocation cannot go below {in_use.used_allocation}",
                 field=f"authority_{authority_id}",
             )
     total = sum(wanted.values())

@@ -119,7 +119,7 @@ def feedback_submit(*, actor, event: Event, answers: dict[int, Any]) -> Feedback
         if person
         else None
     )
-    if not may_give_feedback(event, booking):
+    if person is None or not may_give_feedback(event, booking):
         raise FeedbackError(
             "Only people who attended this event can give feedback", code="not_attendee"
         )
