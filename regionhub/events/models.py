@@ -266,7 +266,7 @@ class Booking(models.Model):
         ]
 
     def __str__(self) -> str:
-        who = self.person.name if self.person_id else "Unnamed place"
+        who = self.person.name if self.person is not None else "Unnamed place"
         return f"{who} – {self.event}"
 
     @property

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import cast
 
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
@@ -15,7 +16,14 @@ from regionhub.core.permissions import coordinated_ids, is_regional_admin
 from regionhub.directory.models import Organisation
 
 from .availability import AuthorityPlaces, Availability, events_availability
-from .models import Booking, Event, EventSession, FeedbackAnswer, FeedbackQuestion
+from .models import (
+    Booking,
+    Event,
+    EventQuerySet,
+    EventSession,
+    FeedbackAnswer,
+    FeedbackQuestion,
+)
 
 SESSIONS = Prefetch("sessions", queryset=EventSession.objects.order_by("start", "pk"))
 
@@ -31,9 +39,9 @@ def person_feed_bookings(person_id: int):
     )
 
 
-def events_visible_to(user) -> QuerySet[Event]:
+def events_visible_to(user) -> EventQuerySet:
     """Admins see drafts too; everyone else sees published and cancelled events."""
-    qs = Event.objects.all()
+    qs = cast(EventQuerySet, Event.objects.all())
     if not is_regional_admin(user):
         qs = qs.exclude(status=Event.Status.DRAFT)
     return qs

@@ -132,6 +132,8 @@ def booking_swap(*, actor, booking: Booking, person: Person) -> Booking:
     _check_not_booked(booking.event, person)
     before = snapshot(booking)
     outgoing = booking.person_id
+    if outgoing is None:
+        raise BookingError("Name this place before giving it to someone else", field="person")
     # The outgoing person keeps a cancelled row of their own for their calendar and history.
     Booking.objects.create(
         event=booking.event,
