@@ -18,7 +18,7 @@ from regionhub.directory import services as directory_services
 from regionhub.directory.demo import ADMIN_EMAIL, DEMO_LOGINS
 from regionhub.directory.models import Organisation, Person
 
-from . import mentoring, services
+from . import awards, mentoring, services
 from .models import Application, Cohort, MentoringScheme, Programme
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
@@ -252,6 +252,32 @@ def _mentoring(admin: User, authorities: list[Organisation]) -> MentoringScheme:
     return scheme
 
 
+TEAMS = [
+    ("Fostering Recruitment Team", "Grew the number of in-house foster carers."),
+    ("Care Leavers Team", "Every care leaver offered a personal adviser and a home."),
+    ("Front Door Team", "Decisions within a day, with partners in the room."),
+    ("Edge of Care Team", "Kept families together through intensive support."),
+    ("Participation Team", "Children's voices shaping services and the corporate parenting board."),
+    ("SEND Assessment Team", "Plans finished on time, written with families."),
+]
+
+
+def _awards(admin: User, authorities: list[Organisation]) -> int:
+    """Last year's Team Excellence Awards: a nomination from several authorities, a shortlist
+    and a winner."""
+    year = timezone.localdate().year - 1
+    made = []
+    for authority, (team, summary) in zip(authorities, TEAMS, strict=False):
+        made.append(
+            awards.award_nominate(
+                actor=admin, authority=authority, year=year, team=team, summary=summary
+            )
+        )
+    for nomination, status in zip(made, ["winner", "shortlisted", "shortlisted"], strict=False):
+        awards.award_set_status(actor=admin, nomination=nomination, status=status)
+    return len(made)
+
+
 @transaction.atomic
 def load_demo_data() -> str:
     """Load the programmes demo unless it is there already; returns a one-line summary."""
@@ -341,8 +367,10 @@ def load_demo_data() -> str:
                 services.interest_register(actor=_account(person), programme=p[title], role=role)
                 interested += 1
     scheme = _mentoring(admin, authorities)
+    nominations = _awards(admin, authorities)
     return (
         f"Programmes demo loaded: {len(p)} programmes, {Cohort.objects.count()} cohorts, "
         f"{Application.objects.count()} applications, {interested} registrations of interest, "
-        f"{scheme.mentees.count()} mentees and {scheme.mentors.count()} mentors."
+        f"{scheme.mentees.count()} mentees, {scheme.mentors.count()} mentors and "
+        f"{nominations} award nominations."
     )

@@ -2,12 +2,12 @@
 
 from regionhub.directory.exporting import Column, Table, export_response
 
-from .selectors import Savings
+from .selectors import SavingsRow
 
 FORMATS = {"csv", "xlsx"}
 
 
-def savings_response(report: Savings, fmt: str):
+def savings_response(rows: list[SavingsRow], fmt: str):
     columns = [
         Column("financial_year", lambda r: r.year),
         Column("programme", lambda r: r.programme),
@@ -17,4 +17,4 @@ def savings_response(report: Savings, fmt: str):
         Column("saving_per_place", lambda r: float(r.saving_per_place)),
         Column("saving", lambda r: float(r.saving)),
     ]
-    return export_response(Table("programme-savings", columns, report.rows), fmt)
+    return export_response(Table("programme-savings", columns, rows), fmt)

@@ -363,3 +363,36 @@ class Match(models.Model):
 
     def __str__(self) -> str:
         return f"Match {self.pk}"
+
+
+# The Team Excellence Awards -----------------------------------------------------------------
+
+
+class AwardNomination(models.Model):
+    """An authority's Team of Excellence for one year, put forward by its director or chief
+    executive (or the authority's coordinator on their behalf)."""
+
+    class Status(models.TextChoices):
+        NOMINATED = "nominated", "Nominated"
+        SHORTLISTED = "shortlisted", "Shortlisted"
+        WINNER = "winner", "Winner"
+
+    year = models.PositiveSmallIntegerField()
+    authority = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    team = models.CharField(max_length=200, help_text="The team's name, as it should be read out.")
+    summary = models.TextField(help_text="What the team achieved, in a few lines.")
+    evidence = models.TextField(blank=True, help_text="What shows it: outcomes, feedback, data.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOMINATED)
+    nominated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-year", "authority__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "authority"], name="award_one_per_authority")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} ({self.year})"

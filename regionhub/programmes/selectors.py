@@ -2,10 +2,13 @@
 
 import datetime
 import decimal
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from regionhub.core.permissions import coordinated_ids, is_regional_admin
@@ -161,6 +164,19 @@ def financial_year(day: datetime.date) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
+def _year_range(year: str) -> tuple[datetime.date, datetime.date]:
+    start = int(year.split("-")[0])
+    return datetime.date(start, 4, 1), datetime.date(start + 1, 3, 31)
+
+
+def _held(year: str | None) -> QuerySet[Application]:
+    held = Application.objects.filter(status__in=Application.HOLDING)
+    if year:
+        first, last = _year_range(year)
+        held = held.filter(cohort__starts__gte=first, cohort__starts__lte=last)
+    return held
+
+
 @dataclass
 class SavingsRow:
     year: str
@@ -177,20 +193,110 @@ class SavingsRow:
 
 
 @dataclass
+class CohortSaving:
+    year: str
+    programme: str
+    cohort: str
+    cohort_id: int
+    places: int
+    saving: decimal.Decimal
+
+
+@dataclass
 class Savings:
-    rows: list[SavingsRow]
+    cohorts: list[CohortSaving]
     by_year: dict[str, decimal.Decimal]
     by_programme: dict[str, decimal.Decimal]
     by_authority: dict[str, decimal.Decimal]
-    by_cohort: dict[str, decimal.Decimal]
     total: decimal.Decimal
 
 
+SAVINGS_VERSION_KEY = "programmes.savings.version"
+
+
+def savings_changed() -> None:
+    """Retire every cached savings report. Services call it when places or prices change: at
+    once, and again once the change commits, so that a report read in between is not kept."""
+    cache.set(SAVINGS_VERSION_KEY, uuid.uuid4().hex, None)
+    transaction.on_commit(lambda: cache.set(SAVINGS_VERSION_KEY, uuid.uuid4().hex, None))
+
+
 def savings(*, year: str | None = None) -> Savings:
-    """Places taken × (direct − regional price), per cohort × authority, with totals by year
-    (financial), programme, authority and cohort. One query, grouped by the database."""
+    """The report, from the cache while no place or price has changed since it was made.
+
+    At national scale the grouping reads every place held, too slow to repeat on each view of
+    a report that changes only when a place does."""
+    version = cache.get(SAVINGS_VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex
+        cache.add(SAVINGS_VERSION_KEY, version, None)
+        version = cache.get(SAVINGS_VERSION_KEY, version)
+    key = f"programmes.savings:{version}:{year or 'all'}"
+    report = cache.get(key)
+    if report is None:
+        report = savings_uncached(year=year)
+        cache.set(key, report, 24 * 3600)
+    return report
+
+
+def savings_uncached(*, year: str | None = None) -> Savings:
+    """Places taken × (direct − regional price), by cohort, financial year (April to March),
+    programme and authority. Two grouped queries whose results are as long as there are
+    cohorts and authorities, however many applications there are."""
+    per_cohort = (
+        _held(year)
+        .values(
+            "cohort_id",
+            "cohort__name",
+            "cohort__starts",
+            "cohort__programme__title",
+            "cohort__programme__regional_price",
+            "cohort__programme__direct_price",
+        )
+        .annotate(n=Count("pk"))
+        .order_by("cohort__starts", "cohort__programme__title", "cohort_id")
+    )
+    cohorts = [
+        CohortSaving(
+            year=financial_year(g["cohort__starts"]),
+            programme=g["cohort__programme__title"],
+            cohort=g["cohort__name"],
+            cohort_id=g["cohort_id"],
+            places=g["n"],
+            saving=g["n"]
+            * (g["cohort__programme__direct_price"] - g["cohort__programme__regional_price"]),
+        )
+        for g in per_cohort
+    ]
+    by_year: dict[str, decimal.Decimal] = defaultdict(decimal.Decimal)
+    by_programme: dict[str, decimal.Decimal] = defaultdict(decimal.Decimal)
+    for c in cohorts:
+        by_year[c.year] += c.saving
+        by_programme[c.programme] += c.saving
+    saving = F("cohort__programme__direct_price") - F("cohort__programme__regional_price")
+    per_authority = (
+        _held(year)
+        .values("authority__name")
+        .annotate(s=Sum(saving, output_field=DecimalField(max_digits=14, decimal_places=2)))
+        .order_by("authority__name")
+    )
+    by_authority = {
+        (g["authority__name"] or "Outside the authorities"): decimal.Decimal(g["s"] or 0)
+        for g in per_authority
+    }
+    return Savings(
+        cohorts=cohorts,
+        by_year=dict(sorted(by_year.items())),
+        by_programme=dict(sorted(by_programme.items())),
+        by_authority=by_authority,
+        total=sum((c.saving for c in cohorts), decimal.Decimal(0)),
+    )
+
+
+def savings_rows(*, year: str | None = None) -> list[SavingsRow]:
+    """The export's detail: one row per cohort and authority."""
     grouped = (
-        Application.objects.filter(status__in=Application.HOLDING)
+        _held(year)
         .values(
             "cohort_id",
             "cohort__name",
@@ -203,36 +309,16 @@ def savings(*, year: str | None = None) -> Savings:
         .annotate(n=Count("pk"))
         .order_by("cohort__starts", "cohort__programme__title", "cohort_id", "authority__name")
     )
-    rows = []
-    for g in grouped:
-        row_year = financial_year(g["cohort__starts"])
-        if year and row_year != year:
-            continue
-        rows.append(
-            SavingsRow(
-                year=row_year,
-                programme=g["cohort__programme__title"],
-                cohort=g["cohort__name"],
-                cohort_id=g["cohort_id"],
-                authority=g["authority__name"] or "Outside the authorities",
-                places=g["n"],
-                saving_per_place=g["cohort__programme__direct_price"]
-                - g["cohort__programme__regional_price"],
-            )
+    return [
+        SavingsRow(
+            year=financial_year(g["cohort__starts"]),
+            programme=g["cohort__programme__title"],
+            cohort=g["cohort__name"],
+            cohort_id=g["cohort_id"],
+            authority=g["authority__name"] or "Outside the authorities",
+            places=g["n"],
+            saving_per_place=g["cohort__programme__direct_price"]
+            - g["cohort__programme__regional_price"],
         )
-    by: dict[str, dict[str, decimal.Decimal]] = {
-        k: defaultdict(decimal.Decimal) for k in ("year", "programme", "authority", "cohort")
-    }
-    for row in rows:
-        by["year"][row.year] += row.saving
-        by["programme"][row.programme] += row.saving
-        by["authority"][row.authority] += row.saving
-        by["cohort"][f"{row.programme}: {row.cohort}"] += row.saving
-    return Savings(
-        rows=rows,
-        by_year=dict(sorted(by["year"].items())),
-        by_programme=dict(sorted(by["programme"].items())),
-        by_authority=dict(sorted(by["authority"].items())),
-        by_cohort=dict(by["cohort"]),
-        total=sum((r.saving for r in rows), decimal.Decimal(0)),
-    )
+        for g in grouped
+    ]

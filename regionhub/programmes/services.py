@@ -19,6 +19,7 @@ from regionhub.core.audit import audit_record, snapshot
 from regionhub.core.permissions import coordinated_ids, is_regional_admin, require
 from regionhub.directory.models import Organisation, Person
 
+from . import selectors
 from .models import Application, Cohort, CohortPlaces, Interest, Programme
 
 S = Application.Status
@@ -114,6 +115,7 @@ def programme_update(*, actor, programme: Programme, data: dict[str, Any]) -> Pr
     for key in PROGRAMME_FIELDS:
         setattr(programme, key, merged[key])
     programme.save()
+    selectors.savings_changed()
     audit_record(
         actor=actor,
         action="programmes.programme.updated",
@@ -205,6 +207,7 @@ def cohort_update(
     for key in COHORT_FIELDS:
         setattr(cohort, key, merged[key])
     cohort.save()
+    selectors.savings_changed()
     _set_places(cohort, shares)
     audit_record(
         actor=actor,
@@ -390,6 +393,8 @@ def places_left(cohort: Cohort, authority_id: int | None) -> int:
 
 
 def _set_status(application: Application, status: str, *, actor, action: str, **extra) -> None:
+    if (status in Application.HOLDING) != application.holds_place:
+        selectors.savings_changed()
     before = snapshot(application)
     application.status = status
     application.updated = timezone.now()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import mentoring_views, views
+from . import awards_views, mentoring_views, views
 
 app_name = "programmes"
 
@@ -19,6 +19,9 @@ urlpatterns = [
         views.application_action,
         name="application-action",
     ),
+    path("awards/", awards_views.award_list, name="award-list"),
+    path("awards/nominate/", awards_views.award_nominate, name="award-nominate"),
+    path("awards/<int:pk>/status/", awards_views.award_status, name="award-status"),
     path("mentoring/", mentoring_views.scheme_home, name="mentoring-home"),
     path("mentoring/<int:pk>/", mentoring_views.scheme_detail, name="mentoring-scheme"),
     path("mentoring/<int:pk>/apply/", mentoring_views.mentee_apply, name="mentoring-apply"),

@@ -4,6 +4,8 @@ An application the user may not see or act on answers 404, exactly like a missin
 admin pages for everyone but regional admins.
 """
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -336,11 +338,17 @@ def savings_report(request):
     require_admin(request.user)
     year = request.GET.get("year") or None
     fmt = request.GET.get("format")
-    report = selectors.savings(year=year)
+    if year and not re.fullmatch(r"\d{4}-\d{2}", year):
+        raise Http404
     if fmt in exporting.FORMATS:
-        return exporting.savings_response(report, fmt)
+        return exporting.savings_response(selectors.savings_rows(year=year), fmt)
     return render(
         request,
         "programmes/savings_report.html",
-        {"nav": "programmes", "report": report, "year": year},
+        {
+            "nav": "programmes",
+            "report": selectors.savings(year=year),
+            "years": selectors.savings().by_year if year else None,
+            "year": year,
+        },
     )

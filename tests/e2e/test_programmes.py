@@ -120,3 +120,21 @@ def test_mentee_applies_and_the_line_manager_endorses_through_the_emailed_link(p
     switch_user(page, ADMIN)
     visit(page, f"/programmes/mentoring/applications/{application.pk}/")
     expect(page.locator("#mentee-status")).to_contain_text("Supported by the line manager")
+
+
+def test_admin_pages_read_well(page, demo):
+    from django.utils import timezone
+
+    from regionhub.programmes.models import Programme
+
+    sign_in(page, ADMIN)
+    aspirant = Programme.objects.get(title="Aspirant Leaders Programme")
+    visit(page, f"/programmes/{aspirant.pk}/demand/")
+    expect(page.get_by_role("table")).to_contain_text("All authorities")
+    visit(page, "/programmes/savings/")
+    expect(page.locator("main")).to_contain_text("Total saved: £")
+    visit(page, f"/programmes/awards/?year={timezone.localdate().year - 1}")
+    expect(page.get_by_role("table")).to_contain_text("Winner")
+    visit(page, f"/programmes/{aspirant.pk}/cohorts/add/")
+    submit(page, "Save")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Name the cohort")

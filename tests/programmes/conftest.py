@@ -57,6 +57,14 @@ def cohort(admin_user, programme):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The savings report is cached; a report from an earlier test's data must not be read."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _tasks_must_not_fail():
     """The immediate task backend logs a failing task and carries on; make it fail the test."""
     from django_tasks.base import TaskResultStatus

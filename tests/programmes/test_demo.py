@@ -4,6 +4,7 @@ from regionhub.directory.demo import load_demo
 from regionhub.programmes.demo import load_demo_data
 from regionhub.programmes.models import (
     Application,
+    AwardNomination,
     Cohort,
     Endorsement,
     Match,
@@ -29,5 +30,6 @@ def test_demo_loads_once_with_every_stage():
     assert MenteeApplication.objects.count() == 3
     assert Endorsement.objects.count() == 2
     assert Match.objects.count() == 1
+    assert AwardNomination.objects.filter(status="winner").count() == 1
     assert load_demo_data() == "Programmes demo already loaded; nothing changed."
     assert Programme.objects.count() == 6

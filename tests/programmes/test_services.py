@@ -216,6 +216,8 @@ def test_savings_per_cohort_programme_authority_and_year(admin_user, authority, 
     assert result.by_year == {"2024-25": decimal.Decimal("1098")}
     assert result.by_authority[authority.name] == decimal.Decimal("732")
     assert result.by_programme["Breaking Through"] == decimal.Decimal("1098")
+    assert [c.places for c in result.cohorts] == [3]
+    assert len(selectors.savings_rows()) == 2
     assert selectors.savings(year="2023-24").total == 0
 
 
@@ -235,3 +237,14 @@ def test_reducing_places_below_those_taken_is_refused(admin_user, authority, coh
         data={"deadline": timezone.now() + datetime.timedelta(days=3)},
     )
     assert cohort.places == 5
+
+
+def test_the_cached_savings_follow_every_place_taken_or_freed(admin_user, authority, cohort):
+    assert selectors.savings().total == 0
+    applicant = member_of(authority)
+    application = services.application_create(actor=applicant, cohort=cohort)
+    assert selectors.savings().total == 0
+    services.application_endorse(actor=admin_user, application=application)
+    assert selectors.savings().total == decimal.Decimal("366")
+    services.application_withdraw(actor=applicant, application=application)
+    assert selectors.savings().total == 0
