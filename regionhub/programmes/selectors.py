@@ -22,9 +22,15 @@ HOLDING = Q(applications__status__in=Application.HOLDING)
 def programmes_list() -> QuerySet[Programme]:
     """Every programme with its provider, how many cohorts are open and open interest."""
     now = timezone.now()
-    return Programme.objects.select_related("provider").annotate(
-        open_cohorts=Count("cohorts", filter=Q(cohorts__deadline__gt=now), distinct=True),
-        interested=Count("interests", filter=Q(interests__told_about__isnull=True), distinct=True),
+    return (
+        Programme.objects.select_related("provider")
+        .annotate(
+            open_cohorts=Count("cohorts", filter=Q(cohorts__deadline__gt=now), distinct=True),
+            interested=Count(
+                "interests", filter=Q(interests__told_about__isnull=True), distinct=True
+            ),
+        )
+        .order_by("title", "pk")
     )
 
 

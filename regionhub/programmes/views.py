@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -55,13 +56,18 @@ def _service_error(form, error: services.ProgrammeError) -> None:
 # Programmes ----------------------------------------------------------------------------------
 
 
+PER_PAGE = 50
+
+
 def programme_list(request):
+    page = Paginator(selectors.programmes_list(), PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "programmes/programme_list.html",
         {
             "nav": "programmes",
-            "programmes": selectors.programmes_list(),
+            "programmes": page.object_list,
+            "page": page,
             "is_admin": is_regional_admin(request.user),
         },
     )

@@ -24,6 +24,19 @@ def test_programme_list_query_budget(client, admin_user, django_assert_max_num_q
     assert "£1,584" in response.content.decode()
 
 
+def test_programme_list_pages_through_many(client, admin_user, django_assert_max_num_queries):
+    from regionhub.programmes import views
+
+    for n in range(views.PER_PAGE + 2):
+        make_programme(admin_user, title=f"Programme {n:03d}")
+    with django_assert_max_num_queries(8):
+        first = client.get(reverse("programmes:programme-list")).content.decode()
+    assert "Programme 049" in first and "Programme 050" not in first
+    assert "Page 1 of 2" in first
+    second = client.get(reverse("programmes:programme-list") + "?page=2").content.decode()
+    assert "Programme 051" in second
+
+
 def test_cohort_page_query_budget_does_not_grow(client, admin_user, django_assert_max_num_queries):
     cohort = make_cohort(admin_user, places=40)
     client.force_login(admin_user)
