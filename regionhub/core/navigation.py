@@ -26,6 +26,7 @@ NAV_ITEMS = [
     NavItem("People", "directory:person-list", frozenset({"people"})),
     NavItem("Leadership", "directory:as-at", frozenset({"as-at", "changes"})),
     NavItem("Events", "events:event-list", frozenset({"events"})),
+    NavItem("Programmes", "programmes:programme-list", frozenset({"programmes"})),
     NavItem("Regional Update", "newsletter:archive", frozenset({"updates"})),
     NavItem("Inspections", "inspections:ambition", frozenset({"inspections"}), signed_in=True),
     NavItem("Networks", "networks:group-list", frozenset({"networks"}), signed_in=True),

@@ -188,6 +188,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "RegionHub <regionhub@localhost>")
 
+# How long a line manager's link to endorse a mentoring application stays valid.
+MENTORING_ENDORSEMENT_DAYS = int(os.environ.get("MENTORING_ENDORSEMENT_DAYS", "14"))
+
 SERVICE_NAME = "RegionHub"
 REGION_NAME = os.environ.get("REGION_NAME", "West Midlands")
 
