@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from regionhub.core.audit import audit_entries_for
 from regionhub.core.deferred import Deferred
@@ -143,8 +144,12 @@ def organisation_create(request):
             return redirect(organisation)
     return render(
         request,
-        "directory/form.html",
-        {"form": form, "title": "Add an organisation", "back": "directory:organisation-list"},
+        "core/form.html",
+        {
+            "form": form,
+            "title": "Add an organisation",
+            "back_url": reverse("directory:organisation-list"),
+        },
     )
 
 
@@ -169,7 +174,7 @@ def organisation_edit(request, pk: int):
             return redirect(organisation)
     return render(
         request,
-        "directory/form.html",
+        "core/form.html",
         {
             "form": form,
             "title": f"Edit {organisation}",
@@ -331,7 +336,7 @@ def _post_form(request, *, post: Post | None):
             return redirect(saved)
     return render(
         request,
-        "directory/form.html",
+        "core/form.html",
         {
             "form": form,
             "title": "Add a post" if post is None else f"Edit {post}",
@@ -398,7 +403,7 @@ def appointment_edit(request, pk: int):
             return redirect(appointment.post)
     return render(
         request,
-        "directory/form.html",
+        "core/form.html",
         {
             "form": form,
             "title": f"Correct the appointment of {appointment.person.name}",
@@ -427,7 +432,7 @@ def appointment_end(request, pk: int):
             return redirect(appointment.post)
     return render(
         request,
-        "directory/form.html",
+        "core/form.html",
         {
             "form": form,
             "title": f"End {appointment.person.name}'s appointment",
@@ -496,7 +501,7 @@ def handover_note_create(request, pk: int):
             return redirect(post)
     return render(
         request,
-        "directory/form.html",
+        "core/form.html",
         {
             "form": form,
             "title": "Add a handover note",

@@ -300,7 +300,7 @@ def _person_change(request, pk: int, *, service, title: str, submit: str):
             return redirect(back)
     return render(
         request,
-        "events/form.html",
+        "core/form.html",
         {
             "form": form,
             "title": title,
@@ -356,7 +356,7 @@ def event_create(request):
             return redirect(event)
     return render(
         request,
-        "events/form.html",
+        "core/form.html",
         {"form": form, "title": "Add an event", "back_url": "/events/", "nav": "events"},
     )
 
@@ -380,7 +380,7 @@ def event_edit(request, pk: int):
             return redirect(event)
     return render(
         request,
-        "events/form.html",
+        "core/form.html",
         {
             "form": form,
             "title": f"Edit {event.title}",
@@ -412,7 +412,7 @@ def allocations_edit(request, pk: int):
             return redirect(event)
     return render(
         request,
-        "events/form.html",
+        "core/form.html",
         {
             "form": form,
             "title": "Places for each authority",

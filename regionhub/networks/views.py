@@ -282,13 +282,13 @@ def decision_add(request, pk: int):
             return redirect(f"{meeting.get_absolute_url()}#decisions")
     return render(
         request,
-        "networks/simple_form.html",
+        "core/form.html",
         {
             "nav": "networks",
             "form": form,
             "title": f"Record a decision: {meeting}",
-            "button": "Record the decision",
-            "back": meeting.get_absolute_url(),
+            "submit": "Record the decision",
+            "back_url": meeting.get_absolute_url(),
         },
     )
 
@@ -308,13 +308,13 @@ def action_add(request, pk: int):
             return redirect(f"{meeting.get_absolute_url()}#actions")
     return render(
         request,
-        "networks/simple_form.html",
+        "core/form.html",
         {
             "nav": "networks",
             "form": form,
             "title": f"Record an action: {meeting}",
-            "button": "Record the action",
-            "back": meeting.get_absolute_url(),
+            "submit": "Record the action",
+            "back_url": meeting.get_absolute_url(),
         },
     )
 
@@ -340,13 +340,13 @@ def action_edit(request, pk: int):
             return redirect(f"{action.meeting.get_absolute_url()}#actions")
     return render(
         request,
-        "networks/simple_form.html",
+        "core/form.html",
         {
             "nav": "networks",
             "form": form,
             "title": f"Change an action: {action.meeting}",
-            "button": "Save the action",
-            "back": action.meeting.get_absolute_url(),
+            "submit": "Save the action",
+            "back_url": action.meeting.get_absolute_url(),
         },
     )
 

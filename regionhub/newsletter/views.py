@@ -171,7 +171,7 @@ def manage_list(request):
 def _form_page(request, form, *, title, caption="", submit="Save", back_url=""):
     return render(
         request,
-        "newsletter/form.html",
+        "core/form.html",
         {
             "nav": "updates",
             "form": form,

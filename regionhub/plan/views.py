@@ -77,8 +77,8 @@ def _initiative_form(request, initiative: Initiative | None):
     back = initiative.get_absolute_url() if initiative else "/plan/"
     return render(
         request,
-        "plan/form.html",
-        {"nav": "plan", "form": form, "title": title, "button": "Save", "back": back},
+        "core/form.html",
+        {"nav": "plan", "form": form, "title": title, "submit": "Save", "back_url": back},
     )
 
 
@@ -109,13 +109,13 @@ def milestone_add(request, pk: int):
             return redirect(initiative)
     return render(
         request,
-        "plan/form.html",
+        "core/form.html",
         {
             "nav": "plan",
             "form": form,
             "title": f"Add a milestone: {initiative}",
-            "button": "Add the milestone",
-            "back": initiative.get_absolute_url(),
+            "submit": "Add the milestone",
+            "back_url": initiative.get_absolute_url(),
         },
     )
 
@@ -140,13 +140,13 @@ def milestone_edit(request, pk: int):
             return redirect(milestone.initiative)
     return render(
         request,
-        "plan/form.html",
+        "core/form.html",
         {
             "nav": "plan",
             "form": form,
             "title": f"Change a milestone: {milestone.initiative}",
-            "button": "Save the milestone",
-            "back": milestone.initiative.get_absolute_url(),
+            "submit": "Save the milestone",
+            "back_url": milestone.initiative.get_absolute_url(),
         },
     )
 
@@ -168,12 +168,12 @@ def status_update_add(request, pk: int):
             return redirect(initiative)
     return render(
         request,
-        "plan/form.html",
+        "core/form.html",
         {
             "nav": "plan",
             "form": form,
             "title": f"Add a status update: {initiative}",
-            "button": "Add the update",
-            "back": initiative.get_absolute_url(),
+            "submit": "Add the update",
+            "back_url": initiative.get_absolute_url(),
         },
     )
