@@ -3,28 +3,10 @@
 import datetime
 
 from django import forms
-from django.conf import settings
+
+from regionhub.core.forms import DATE_WIDGET, date_field
 
 from .models import Appointment, Organisation, Person, Post
-
-# A text box rather than type=date: browsers show their own format for type=date and cannot
-# show back an impossible date a person typed. Any of settings.DATE_INPUT_FORMATS is accepted
-# (the en-GB locale's own list would refuse "1 July 2024").
-DATE_WIDGET = forms.DateInput(attrs={"autocomplete": "off"}, format="%d/%m/%Y")
-
-
-def _date_field(label: str, required: bool = True, help_text: str = "") -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        input_formats=settings.DATE_INPUT_FORMATS,
-        required=required,
-        widget=DATE_WIDGET,
-        help_text=help_text or "For example, 1/7/2024 or 1 July 2024",
-        error_messages={
-            "required": f"Enter the {label.lower()}",
-            "invalid": f"Enter the {label.lower()} as a real date, for example 1/7/2024",
-        },
-    )
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -139,11 +121,11 @@ class AppointmentForm(AppointmentFieldsMixin, forms.Form):
     person = PersonChoiceField(
         queryset=Person.objects.none(), error_messages={"required": "Choose who is appointed"}
     )
-    start = _date_field("Start date")
+    start = date_field("Start date")
     start_approximate = forms.BooleanField(
         required=False, label="Only the month is known", help_text="Use the month's first day."
     )
-    end = _date_field("End date", required=False, help_text="Leave empty if they still hold it")
+    end = date_field("End date", required=False, help_text="Leave empty if they still hold it")
     note = forms.CharField(required=False, max_length=300)
 
     field_order = ["person", "start", "start_approximate", "end", "basis", "on_behalf_of", "note"]
@@ -161,9 +143,9 @@ class AppointmentForm(AppointmentFieldsMixin, forms.Form):
 
 
 class AppointmentEditForm(AppointmentFieldsMixin, forms.Form):
-    start = _date_field("Start date")
+    start = date_field("Start date")
     start_approximate = forms.BooleanField(required=False, label="Only the month is known")
-    end = _date_field("End date", required=False, help_text="Leave empty if they still hold it")
+    end = date_field("End date", required=False, help_text="Leave empty if they still hold it")
     end_approximate = forms.BooleanField(required=False, label="End: only the month is known")
     note = forms.CharField(required=False, max_length=300)
 
@@ -176,7 +158,7 @@ class AppointmentEditForm(AppointmentFieldsMixin, forms.Form):
 
 
 class EndAppointmentForm(forms.Form):
-    end = _date_field("Last day in post")
+    end = date_field("Last day in post")
     approximate = forms.BooleanField(required=False, label="Only the month is known")
 
 
@@ -195,7 +177,7 @@ class HandoverForm(AppointmentFieldsMixin, forms.Form):
         label="Who takes over",
         error_messages={"required": "Choose who takes over"},
     )
-    on = _date_field(
+    on = date_field(
         "Handover date",
         help_text="The new holder's first day. The outgoing holder's last day is the day before.",
     )
@@ -224,12 +206,12 @@ class HandoverNoteForm(forms.Form):
 
 
 class AsAtForm(forms.Form):
-    date = _date_field("Date", help_text="For example, 1/1/2024 or 1 January 2024")
+    date = date_field("Date", help_text="For example, 1/1/2024 or 1 January 2024")
 
 
 class ChangesForm(forms.Form):
-    start = _date_field("From")
-    end = _date_field("To")
+    start = date_field("From")
+    end = date_field("To")
 
     def clean(self):
         data = super().clean()

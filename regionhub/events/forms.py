@@ -7,28 +7,14 @@ import zoneinfo
 from django import forms
 from django.conf import settings
 
+from regionhub.core.forms import date_field
 from regionhub.directory.models import Person
 
 from .models import Event, FeedbackQuestion
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
-DATE_WIDGET = forms.DateInput(attrs={"autocomplete": "off"}, format="%d/%m/%Y")
 TIME_RE = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
 SESSION_RE = re.compile(r"^\s*(\S+)\s+(\d{1,2}[:.]\d{2})\s*(?:-|to)\s*(\d{1,2}[:.]\d{2})\s*(.*)$")
-
-
-def _date_field(label: str, required: bool = True, help_text: str = "") -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        input_formats=settings.DATE_INPUT_FORMATS,
-        required=required,
-        widget=DATE_WIDGET,
-        help_text=help_text or "For example, 24/9/2025",
-        error_messages={
-            "required": f"Enter the {label.lower()}",
-            "invalid": f"Enter the {label.lower()} as a real date, for example 24/9/2025",
-        },
-    )
 
 
 def _time(value: str) -> datetime.time | None:
@@ -67,7 +53,7 @@ class TimeField(forms.CharField):
 
 
 class EventForm(forms.ModelForm):
-    date = _date_field("Date")
+    date = date_field("Date")
     start_time = TimeField("Start time")
     end_time = TimeField("End time")
     more_sessions = forms.CharField(
@@ -77,11 +63,11 @@ class EventForm(forms.ModelForm):
         help_text="One a line, as date, start and end, then an optional title, for example "
         "'8/10/2025 10:00-10:15 Session 2'",
     )
-    booking_opens_on = _date_field("Booking opens", required=False, help_text="Empty: open now")
-    booking_closes_on = _date_field(
+    booking_opens_on = date_field("Booking opens", required=False, help_text="Empty: open now")
+    booking_closes_on = date_field(
         "Booking closes", required=False, help_text="The last day people can book"
     )
-    release_on = _date_field(
+    release_on = date_field(
         "Release unused allocations on",
         required=False,
         help_text="From this day, places an authority has not used go to the open pool",
@@ -274,7 +260,7 @@ class ReserveForm(forms.Form):
             "max_value": "Reserve at most 100 places at a time",
         },
     )
-    until = _date_field(
+    until = date_field(
         "Hold them until",
         required=False,
         help_text="Unnamed places are released after this day. Empty: until the event",

@@ -3,9 +3,8 @@
 import datetime
 
 from django import forms
-from django.conf import settings
 
-from regionhub.directory.forms import DATE_WIDGET
+from regionhub.core.forms import date_field
 from regionhub.directory.models import Organisation
 
 from .importing import ImportFileError, Sheet, read_inspection_sheet
@@ -18,20 +17,6 @@ AREA_HINTS = {
     "priority_action": "For a focused visit.",
     "send_outcome": "For an area SEND inspection from January 2023.",
 }
-
-
-def date_field(label: str, required: bool = True, help_text: str = "") -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        input_formats=settings.DATE_INPUT_FORMATS,
-        required=required,
-        widget=DATE_WIDGET,
-        help_text=help_text or "For example, 1/7/2024 or 1 July 2024",
-        error_messages={
-            "required": f"Enter the {label.lower()}",
-            "invalid": f"Enter the {label.lower()} as a real date, for example 1/7/2024",
-        },
-    )
 
 
 class AsAtForm(forms.Form):

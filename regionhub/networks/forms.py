@@ -1,27 +1,12 @@
 """Input validation for the networks pages; business rules live in services."""
 
 from django import forms
-from django.conf import settings
 
-from regionhub.directory.forms import DATE_WIDGET
+from regionhub.core.forms import date_field
 from regionhub.directory.models import Organisation, Person, Post
 
 from .models import Action, Attendance, Group, Seniority
 from .selectors import member_authorities, posts_for_choice
-
-
-def date_field(label: str, required: bool = True, help_text: str = "") -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        input_formats=settings.DATE_INPUT_FORMATS,
-        required=required,
-        widget=DATE_WIDGET,
-        help_text=help_text or "For example, 14/5/2024 or 14 May 2024",
-        error_messages={
-            "required": f"Enter the {label.lower()}",
-            "invalid": f"Enter the {label.lower()} as a real date, for example 14/5/2024",
-        },
-    )
 
 
 class PostChoiceField(forms.ModelChoiceField):

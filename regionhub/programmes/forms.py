@@ -4,27 +4,13 @@ import datetime
 import zoneinfo
 
 from django import forms
-from django.conf import settings
 
+from regionhub.core.forms import date_field
 from regionhub.directory.models import Organisation, Person
 
 from .models import AREAS, Cohort, Interest, Programme
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
-
-
-def _date_field(label: str, required: bool = True, help_text: str = "") -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        input_formats=settings.DATE_INPUT_FORMATS,
-        required=required,
-        widget=forms.DateInput(attrs={"autocomplete": "off"}, format="%d/%m/%Y"),
-        help_text=help_text or "For example, 26/7/2025",
-        error_messages={
-            "required": f"Enter the {label.lower()}",
-            "invalid": f"Enter the {label.lower()} as a real date, for example 26/7/2025",
-        },
-    )
 
 
 class ProgrammeForm(forms.ModelForm):
@@ -70,8 +56,8 @@ class ProgrammeForm(forms.ModelForm):
 
 class CohortForm(forms.Form):
     name = forms.CharField(max_length=200, error_messages={"required": "Name the cohort"})
-    starts = _date_field("Start date")
-    ends = _date_field("End date", required=False)
+    starts = date_field("Start date")
+    ends = date_field("End date", required=False)
     places = forms.IntegerField(
         min_value=0,
         label="Places in all",
@@ -81,7 +67,7 @@ class CohortForm(forms.Form):
             "min_value": "Places cannot be negative",
         },
     )
-    deadline_date = _date_field(
+    deadline_date = date_field(
         "Applications close on", help_text="The last day to apply, for example 26/7/2025"
     )
     rule = forms.ChoiceField(
