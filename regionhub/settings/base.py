@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "regionhub.networks",
     "regionhub.plan",
     "regionhub.newsletter",
+    "regionhub.mailing",
 ]
 
 MIDDLEWARE = [

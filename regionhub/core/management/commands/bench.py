@@ -254,14 +254,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def discover_suites() -> list[tuple[str, ModuleType]]:
+def discover_suites(only: str = "") -> list[tuple[str, ModuleType]]:
     """(app name, `<app>.bench` module) for every project app that has one, in INSTALLED_APPS
-    order."""
+    order; `only` ("events,networks") keeps the named apps' suites."""
     from django.apps import apps
 
+    wanted = {label.strip() for label in only.split(",") if label.strip()}
     suites = []
     for config in apps.get_app_configs():
         if not config.name.startswith("regionhub."):
+            continue
+        if wanted and config.label not in wanted:
             continue
         if importlib.util.find_spec(f"{config.name}.bench") is None:
             continue
@@ -375,11 +378,15 @@ class Command(BaseCommand):
         parser.add_argument("--appointments", type=int, default=80_000)
         parser.add_argument("--authorities", type=int, default=153)
         # Internal: run in a child process against the benchmark database.
+        parser.add_argument(
+            "--only", default="", help="Comma-separated app labels whose suites to run."
+        )
         parser.add_argument("--print-targets", action="store_true", help="(internal)")
 
     def handle(self, *args, **o):
         if o["print_targets"]:
-            self.stdout.write(json.dumps(probe_targets(collect_targets(discover_suites()))))
+            suites = discover_suites(o["only"])
+            self.stdout.write(json.dumps(probe_targets(collect_targets(suites))))
             return
         base_dir = Path(settings.BASE_DIR)
         out = Path(o["out"])
@@ -407,7 +414,9 @@ class Command(BaseCommand):
                 raise CommandError(f"manage.py {' '.join(argv)} failed.\n{detail}")
             return done.stdout if capture else ""
 
-        suites = discover_suites()
+        suites = discover_suites(o["only"])
+        if o["only"] and not suites:
+            raise CommandError(f"No bench suite in {o['only']!r}.")
         self.stdout.write("Suites: " + (", ".join(app for app, _ in suites) or "none"))
         step = time.perf_counter()
         run("migrate", "--noinput", "-v", "0")
@@ -416,7 +425,7 @@ class Command(BaseCommand):
                 for argv in suite_generate_commands(suite, dict(o)):
                     run(*argv)
         self.stdout.write(f"Set-up took {time.perf_counter() - step:.1f}s")
-        probes = json.loads(run("bench", "--print-targets", capture=True))
+        probes = json.loads(run("bench", "--print-targets", "--only", o["only"], capture=True))
         goals = {p["name"]: p for p in probes}
         name_w = max(len(p["name"]) for p in probes)
         path_w = max(len(p["path"]) for p in probes)

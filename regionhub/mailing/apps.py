@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class MailingConfig(AppConfig):
+    name = "regionhub.mailing"
+    label = "mailing"
+    verbose_name = "Mailing lists"
