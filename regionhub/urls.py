@@ -14,5 +14,6 @@ urlpatterns = [
     path("networks/", include("regionhub.networks.urls")),
     path("plan/", include("regionhub.plan.urls")),
     path("updates/", include("regionhub.newsletter.urls")),
+    path("mailing/", include("regionhub.mailing.urls")),
     path("admin/", admin.site.urls),
 ]

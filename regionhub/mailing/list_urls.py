@@ -1,0 +1,3 @@
+"""Subscribe, confirm, unsubscribe, preferences; lists, subscribers and imports for admins."""
+
+urlpatterns: list = []
