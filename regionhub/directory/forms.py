@@ -223,3 +223,11 @@ class ChangesForm(forms.Form):
 def default_changes_range(today: datetime.date) -> dict[str, datetime.date]:
     start = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
     return {"start": start, "end": today}
+
+
+class PersonEraseForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="I understand that this erases the person's data everywhere in RegionHub and "
+        "cannot be undone",
+        error_messages={"required": "Tick the box to confirm the erasure"},
+    )

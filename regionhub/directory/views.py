@@ -8,10 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from regionhub.core import privacy
 from regionhub.core.audit import audit_entries_for
 from regionhub.core.deferred import Deferred
 from regionhub.core.pagecache import cache_for_anonymous
@@ -539,3 +540,38 @@ def changes(request):
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         context.update(start=start, end=end, changes=selectors.changes_between(start, end))
     return render(request, "directory/changes.html", context)
+
+
+@login_required
+def person_data_export(request, pk: int):
+    """Everything RegionHub holds about one person, as a JSON download (regional admins)."""
+    if not is_regional_admin(request.user):
+        raise Http404
+    person = get_object_or_404(Person, pk=pk)
+    data = privacy.person_export(actor=request.user, person=person)
+    response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="person-{person.pk}-data.json"'
+    return response
+
+
+@login_required
+def person_erase(request, pk: int):
+    """Erase one person's data everywhere, once nothing they hold is still in play."""
+    if not is_regional_admin(request.user):
+        raise Http404
+    person = get_object_or_404(Person, pk=pk)
+    form = forms.PersonEraseForm(request.POST if request.method == "POST" else None)
+    blockers = privacy.person_erasure_blockers(person)
+    if request.method == "POST" and form.is_valid():
+        try:
+            privacy.person_erase(actor=request.user, person=person)
+        except privacy.ErasureBlocked as blocked:
+            blockers = blocked.reasons
+        else:
+            messages.success(request, "The person's data has been erased.")
+            return redirect(person)
+    return render(
+        request,
+        "directory/person_erase.html",
+        {"nav": "people", "person": person, "form": form, "blockers": blockers},
+    )

@@ -286,3 +286,21 @@ def test_leadership_as_at_and_what_changed(page, demo):
     ):
         expect(started).to_contain_text(line)
     expect(started).not_to_contain_text("Jo Britton")
+
+
+def test_erase_a_persons_data(page, demo):
+    person = Person.objects.create(name="Quentin Example-Leaver", email="quentin@example.org")
+    sign_in(page, ADMIN)
+    visit(page, person.get_absolute_url())
+    main(page).get_by_role("link", name="Erase Quentin Example-Leaver's data").click()
+    page.wait_for_url(re.compile(r"/erase/$"))
+    check_axe(page)
+    submit(page, "Erase their data")
+    check_error_summary(page, "Tick the box to confirm the erasure")
+    page.get_by_label(re.compile("I understand")).check()
+    submit(page, "Erase their data")
+    expect(main(page).get_by_role("heading", level=1)).to_have_text("Erased person")
+    expect(page.get_by_text("The person's data has been erased.")).to_be_visible()
+    check_axe(page)
+    person.refresh_from_db()
+    assert person.email == ""
