@@ -48,8 +48,10 @@ run: demo
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Pages first (it starts results.json afresh), then the write paths, which add their figures.
 bench: setup
 	$(PY) manage.py bench $(BENCH_ARGS)
+	$(PY) manage.py bench_bookings
 
 lint: setup
 	$(VENV)/bin/ruff check .
