@@ -8,6 +8,10 @@ app_name = "accounts"
 urlpatterns = [
     path("sign-in/", views.SignInView.as_view(), name="login"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("users/", views.user_list, name="user-list"),
+    path("users/invite/", views.user_invite, name="user-invite"),
+    path("users/<int:pk>/", views.user_edit, name="user-edit"),
+    path("users/<int:pk>/active/", views.user_set_active, name="user-set-active"),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(

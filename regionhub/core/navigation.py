@@ -1,12 +1,15 @@
 """The service navigation: one entry per part of RegionHub, in the order people use them.
 
 `sections` are the values of the `nav` variable that views put in their context; an entry is
-highlighted when the page's `nav` is one of them. `signed_in` entries are hidden from visitors.
+highlighted when the page's `nav` is one of them. `signed_in` entries are hidden from visitors,
+`admin_only` entries from everyone but regional admins.
 """
 
 from dataclasses import dataclass
 
 from django.urls import reverse
+
+from .permissions import is_regional_admin
 
 
 @dataclass(frozen=True)
@@ -15,6 +18,7 @@ class NavItem:
     url_name: str
     sections: frozenset[str]
     signed_in: bool = False
+    admin_only: bool = False
 
     @property
     def url(self) -> str:
@@ -31,8 +35,14 @@ NAV_ITEMS = [
     NavItem("Inspections", "inspections:ambition", frozenset({"inspections"}), signed_in=True),
     NavItem("Networks", "networks:group-list", frozenset({"networks"}), signed_in=True),
     NavItem("Plan", "plan:overview", frozenset({"plan"}), signed_in=True),
+    NavItem("Accounts", "accounts:user-list", frozenset({"users"}), admin_only=True),
 ]
 
 
 def items_for(user) -> list[NavItem]:
-    return [item for item in NAV_ITEMS if user.is_authenticated or not item.signed_in]
+    admin = is_regional_admin(user)
+    return [
+        item
+        for item in NAV_ITEMS
+        if (user.is_authenticated or not item.signed_in) and (admin or not item.admin_only)
+    ]

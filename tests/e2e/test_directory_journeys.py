@@ -304,3 +304,30 @@ def test_erase_a_persons_data(page, demo):
     check_axe(page)
     person.refresh_from_db()
     assert person.email == ""
+
+
+def test_invite_a_coordinator(page, demo):
+    sign_in(page, ADMIN)
+    visit(page, "/")
+    page.get_by_role("navigation").get_by_role("link", name="Accounts").click()
+    page.wait_for_url(re.compile(r"/accounts/users/$"))
+    check_axe(page)
+    main(page).get_by_role("link", name="Invite someone").click()
+    page.wait_for_url(re.compile(r"/invite/$"))
+    check_axe(page)
+    page.get_by_label("Name", exact=True).fill("Nadia Example")
+    page.get_by_label("Email address").fill("nadia@dudley.example")
+    page.get_by_label("Authority coordinator").check()
+    submit(page, "Send invitation")
+    check_error_summary(page, "Choose the authorities this coordinator looks after")
+    expect(page.get_by_label("Name", exact=True)).to_have_value("Nadia Example")
+    check_axe(page)
+    page.get_by_role("group", name=re.compile("Authorities they coordinate")).get_by_label(
+        "Dudley Metropolitan Borough Council"
+    ).check()
+    submit(page, "Send invitation")
+    expect(page.get_by_text("Invitation sent to nadia@dudley.example.")).to_be_visible()
+    expect(main(page).get_by_role("row", name=re.compile("Nadia Example"))).to_contain_text(
+        "Invited"
+    )
+    check_axe(page)
