@@ -1,0 +1,321 @@
+"""The emails of the mailing lists: an issue of the Regional Update, rendered once and
+personalised per subscriber, and the double opt-in confirmation.
+
+`issue_email(issue)` renders the templates and inlines the CSS once per issue;
+`personalise(...)` is what a campaign calls for each recipient, so it does no template rendering,
+no CSS work and no database query: it fills the placeholders with string joins and signs two
+tokens (unsubscribe and preferences, one HMAC each).
+"""
+
+import html
+import re
+import textwrap
+from dataclasses import dataclass, field
+from email.utils import make_msgid
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import css_inline
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django_tasks import task
+
+from . import tokens
+
+NEUTRAL_GREETING = "Dear colleague,"
+ONE_CLICK = "List-Unsubscribe=One-Click"
+
+# Markers the templates leave for the personal parts; letters, digits and hyphens only, so they
+# pass through HTML serialisation and CSS inlining unchanged.
+_MARK = "RH-MAIL-{}-7C1E"
+GREETING = _MARK.format("GREETING")
+EMAIL = _MARK.format("EMAIL")
+UNSUBSCRIBE_URL = _MARK.format("UNSUBSCRIBE")
+PREFERENCES_URL = _MARK.format("PREFERENCES")
+_SPLIT = re.compile(
+    "(" + "|".join(re.escape(m) for m in (GREETING, EMAIL, UNSUBSCRIBE_URL, PREFERENCES_URL)) + ")"
+)
+_TOKEN = "RHTOKEN"
+
+_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False)
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _url_around_token(url_name: str) -> tuple[str, str]:
+    """The absolute URL of `url_name` split where its token goes, so that a personal URL is
+    two concatenations instead of a reverse()."""
+    url = absolute(reverse(url_name, args=[_TOKEN]))
+    before, _, after = url.partition(_TOKEN)
+    return before, after
+
+
+def unsubscribe_url(subscriber_id: int, list_id: int) -> str:
+    return absolute(
+        reverse("mailing:unsubscribe", args=[tokens.unsubscribe_token(subscriber_id, list_id)])
+    )
+
+
+def preferences_url(subscriber_id: int) -> str:
+    return absolute(reverse("mailing:preferences", args=[tokens.preferences_token(subscriber_id)]))
+
+
+def _list_id_domain() -> str:
+    return (urlsplit(settings.SITE_URL).hostname or "localhost").strip(".")
+
+
+@dataclass(frozen=True)
+class IssueEmail:
+    """One issue rendered for email. `html` (CSS inlined) and `text` hold the placeholders
+    `personalise` fills; the other fields are derived once, here, for its sake."""
+
+    issue_id: int
+    subject: str
+    html: str
+    text: str
+    _html_parts: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _text_parts: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _unsubscribe: tuple[str, str] = field(init=False, repr=False, compare=False)
+    _preferences: tuple[str, str] = field(init=False, repr=False, compare=False)
+    _list_id_domain: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        # re.split with one group: literal text at even positions, markers at odd ones.
+        object.__setattr__(self, "_html_parts", tuple(_SPLIT.split(self.html)))
+        object.__setattr__(self, "_text_parts", tuple(_SPLIT.split(self.text)))
+        object.__setattr__(self, "_unsubscribe", _url_around_token("mailing:unsubscribe"))
+        object.__setattr__(self, "_preferences", _url_around_token("mailing:preferences"))
+        object.__setattr__(self, "_list_id_domain", _list_id_domain())
+
+
+def _fill(parts: tuple[str, ...], values: dict[str, str]) -> str:
+    return "".join(values[part] if index % 2 else part for index, part in enumerate(parts))
+
+
+def personalise(
+    rendered: IssueEmail,
+    *,
+    subscriber_id: int,
+    list_id: int,
+    email: str,
+    name: str,
+    connection=None,
+) -> EmailMultiAlternatives:
+    """The message of `rendered` for one subscriber of one list: greeting, unsubscribe and
+    preferences links, and the RFC 2369 / RFC 8058 list headers. No database query."""
+    before, after = rendered._unsubscribe
+    unsubscribe = before + tokens.unsubscribe_token(subscriber_id, list_id) + after
+    before, after = rendered._preferences
+    preferences = before + tokens.preferences_token(subscriber_id) + after
+    name = " ".join(name.split())
+    greeting = f"Dear {name}," if name else NEUTRAL_GREETING
+    text = _fill(
+        rendered._text_parts,
+        {
+            GREETING: greeting,
+            EMAIL: email,
+            UNSUBSCRIBE_URL: unsubscribe,
+            PREFERENCES_URL: preferences,
+        },
+    )
+    body_html = _fill(
+        rendered._html_parts,
+        {
+            GREETING: html.escape(greeting),
+            EMAIL: html.escape(email),
+            UNSUBSCRIBE_URL: html.escape(unsubscribe),
+            PREFERENCES_URL: html.escape(preferences),
+        },
+    )
+    message = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email],
+        connection=connection,
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": ONE_CLICK,
+            "List-Id": f"<list-{list_id}.{rendered._list_id_domain}>",
+            # Set here so that building the message never looks up the host name.
+            "Message-ID": make_msgid(domain=rendered._list_id_domain),
+        },
+    )
+    message.attach_alternative(body_html, "text/html")
+    return message
+
+
+# Rendering once per issue ----------------------------------------------------------------------
+
+
+def issue_email(issue) -> IssueEmail:
+    """Render `issue` (an `newsletter.Issue`) for email: templates, CSS inlined, placeholders
+    for the personal parts. Two queries (the issue's post and its sections)."""
+    sections = list(issue.sections.order_by("order", "pk"))
+    foreword_post = str(issue.foreword_post) if issue.foreword_post_id else ""
+    archive_url = absolute(issue.get_absolute_url())
+    context = {
+        "issue": issue,
+        "subject": issue.title,
+        "foreword_post": foreword_post,
+        "sections": sections,
+        "archive_url": archive_url,
+        "subscribe_url": absolute(reverse("mailing:subscribe")),
+        "greeting": GREETING,
+        "email": EMAIL,
+        "unsubscribe_url": UNSUBSCRIBE_URL,
+        "preferences_url": PREFERENCES_URL,
+    }
+    body_html = _INLINER.inline(render_to_string("mailing/email/issue.html", context))
+    text_context = {
+        **context,
+        "foreword_text": html_to_text(issue.foreword_html),
+        "section_texts": [
+            (section.heading, html_to_text(section.body_html)) for section in sections
+        ],
+    }
+    text = render_to_string("mailing/email/issue.txt", text_context)
+    return IssueEmail(issue_id=issue.pk, subject=issue.title, html=body_html, text=_tidy(text))
+
+
+def _tidy(text: str) -> str:
+    """At most one blank line in a row, no trailing spaces."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+_BREAK = "\x0b"  # a <br>: a new line within the block
+
+
+class _TextWriter(HTMLParser):
+    """Sanitised issue HTML (paragraphs, lists, links, headings, quotes) as readable text."""
+
+    BLOCKS = {"p", "h3", "h4", "blockquote", "ul", "ol", "hr", "li"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[tuple[str, bool]] = []  # (text, is a list item or continuation)
+        self.current: list[str] = []
+        self.prefix = ""
+        self.lists: list[list] = []  # [kind, counter]
+        self.href: str | None = None
+        self.link_text: list[str] = []
+
+    def _flush(self):
+        lines = []
+        indent = self.prefix
+        for part in "".join(self.current).split(_BREAK):
+            words = " ".join(part.split())
+            if words:
+                lines.append(
+                    textwrap.fill(
+                        words,
+                        width=72,
+                        initial_indent=indent,
+                        subsequent_indent=" " * len(self.prefix),
+                        break_long_words=False,
+                        break_on_hyphens=False,
+                    )
+                )
+                indent = " " * len(self.prefix)
+        if lines:
+            self.blocks.append(("\n".join(lines), bool(self.prefix)))
+        self.current = []
+        self.prefix = ""
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.BLOCKS:
+            self._flush()
+        if tag in ("ul", "ol"):
+            self.lists.append([tag, 0])
+        elif tag == "li" and self.lists:
+            self.lists[-1][1] += 1
+            kind, number = self.lists[-1]
+            indent = "  " * (len(self.lists) - 1)
+            self.prefix = indent + (f"{number}. " if kind == "ol" else "- ")
+        elif tag == "hr":
+            self.blocks.append(("-" * 20, False))
+        elif tag == "br":
+            self.current.append(_BREAK)
+        elif tag == "a":
+            self.href = dict(attrs).get("href") or None
+            self.link_text = []
+
+    def handle_endtag(self, tag):
+        if tag == "a":
+            text = " ".join("".join(self.link_text).split())
+            if self.href and self.href not in (text, f"mailto:{text}"):
+                self.current.append(f" ({self.href})")
+            self.href = None
+        elif tag in self.BLOCKS:
+            self._flush()
+            if tag in ("ul", "ol") and self.lists:
+                self.lists.pop()
+
+    def handle_data(self, data):
+        self.current.append(data)
+        if self.href is not None:
+            self.link_text.append(data)
+
+    def text(self) -> str:
+        self._flush()
+        out: list[str] = []
+        previous_item = False
+        for text, item in self.blocks:
+            if out:
+                # The items of a list stay together; other blocks get a blank line between.
+                out.append("\n" if item and previous_item else "\n\n")
+            out.append(text)
+            previous_item = item
+        return "".join(out)
+
+
+def html_to_text(fragment: str) -> str:
+    writer = _TextWriter()
+    writer.feed(fragment or "")
+    writer.close()
+    return writer.text()
+
+
+# The double opt-in confirmation ----------------------------------------------------------------
+
+
+def confirmation_message(*, subscriber, lists: list[str], name: str, organisation: str):
+    token = tokens.confirm_token(subscriber_id=subscriber.pk, name=name, organisation=organisation)
+    context = {
+        "name": name,
+        "lists": lists,
+        "confirm_url": absolute(reverse("mailing:confirm", args=[token])),
+        "days": tokens.confirm_max_age().days,
+    }
+    return EmailMultiAlternatives(
+        subject="Confirm your subscription to " + ", ".join(lists),
+        body=render_to_string("mailing/email/confirm.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[subscriber.email],
+    )
+
+
+@task()
+def send_confirmation(subscriber_id: int, name: str, organisation: str) -> bool:
+    """Email the confirmation link for the subscriber's pending subscriptions, if any."""
+    from .models import Subscriber, Subscription
+
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return False
+    lists = list(
+        subscriber.subscriptions.filter(status=Subscription.Status.PENDING)
+        .order_by("mailing_list__name")
+        .values_list("mailing_list__name", flat=True)
+    )
+    if not lists:
+        return False
+    confirmation_message(
+        subscriber=subscriber, lists=lists, name=name, organisation=organisation
+    ).send()
+    return True
