@@ -194,3 +194,23 @@ class PeriodForm(forms.Form):
             if data.get("start") and data.get("end") and data["end"] < data["start"]:
                 self.add_error("end", "The last day must be on or after the first day")
         return data
+
+
+class RegionalEngagementForm(PeriodForm):
+    """The period, and the network whose groups the regional view shows."""
+
+    network = forms.TypedChoiceField(
+        label="Network",
+        coerce=int,
+        required=False,
+        help_text="The network and the groups that report to it",
+        error_messages={"invalid_choice": "Choose a network from the list"},
+    )
+
+    field_order = ["network", "kind", "on", "start", "end"]
+
+    def __init__(self, *args, scopes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["network"].choices = [
+            (root.name, [(s.pk, s.name) for s in in_tree]) for root, in_tree in scopes
+        ]

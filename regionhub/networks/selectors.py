@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from django.db.models import (
     Case,
     Count,
+    Exists,
     F,
+    Func,
     IntegerField,
-    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -22,6 +23,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 
 from regionhub.directory.models import Appointment, Organisation, Person, Post
 
@@ -113,22 +115,39 @@ def _seniority_on_meeting_date() -> Subquery:
 
 
 def _expected_seniority() -> Subquery:
-    expected = GroupAuthority.objects.filter(
-        group=OuterRef("meeting__group"), authority=OuterRef("authority")
-    ).values("expected")[:1]
+    # No ordering: (group, authority) is unique, and the model's ordering would join the
+    # authority for every attendance row.
+    expected = (
+        GroupAuthority.objects.filter(
+            group=OuterRef("meeting__group"), authority=OuterRef("authority")
+        )
+        .order_by()
+        .values("expected")[:1]
+    )
     return Subquery(expected, output_field=IntegerField())
 
 
 # Groups --------------------------------------------------------------------------------------
 
 
+def _count(queryset: QuerySet) -> Coalesce:
+    """A correlated count: evaluated only for the rows a page shows, unlike a join and GROUP BY
+    over every group's meetings."""
+    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
 def groups_list() -> QuerySet[Group]:
+    """Every group by name, each with its member authorities and meetings counted and the date
+    it last met; page it: the counts are worked out only for the rows fetched."""
+    meetings = Meeting.objects.filter(group=OuterRef("pk"))
+    last = meetings.order_by("-date").values("date")[:1]
     return (
         Group.objects.select_related("parent")
         .annotate(
-            authority_count=Count("authorities", distinct=True),
-            meeting_count=Count("meetings", distinct=True),
-            last_meeting=Max("meetings__date"),
+            authority_count=_count(GroupAuthority.objects.filter(group=OuterRef("pk"))),
+            meeting_count=_count(meetings),
+            last_meeting=Subquery(last),
         )
         .order_by("name")
     )
@@ -335,6 +354,31 @@ class EngagementCell:
             return "amber"
         return "red"
 
+    # What a cell shows, worked out here rather than in template conditions: a regional table
+    # has hundreds of cells.
+
+    @property
+    def tag_colour(self) -> str:
+        return TAG_COLOURS[self.rag]
+
+    @property
+    def headline(self) -> str:
+        return f"{self.senior} of {self.held}" if self.held else "No meetings"
+
+    @property
+    def detail(self) -> str:
+        if not self.held:
+            return ""
+        parts = [f"attended {self.attended}"]
+        if self.apologies:
+            parts.append(f"apologies {self.apologies}")
+        if self.trend:
+            parts.append(self.trend)
+        return ", ".join(parts)
+
+
+TAG_COLOURS = {"green": "green", "amber": "yellow", "red": "red", "none": "grey"}
+
 
 @dataclass
 class EngagementTable:
@@ -347,10 +391,13 @@ class EngagementTable:
     def cell(self, group_id: int, authority_id: int) -> EngagementCell | None:
         return self.cells.get((group_id, authority_id))
 
-    def by_authority(self) -> list[tuple[Organisation, list[tuple[Group, EngagementCell | None]]]]:
-        return [
-            (a, [(g, self.cells.get((g.pk, a.pk))) for g in self.groups]) for a in self.authorities
-        ]
+    def by_authority(
+        self, groups: list[Group] | None = None
+    ) -> list[tuple[Organisation, list[tuple[Group, EngagementCell | None]]]]:
+        """One row per authority with a cell per group: every group, or only `groups` (a page
+        of columns)."""
+        columns = self.groups if groups is None else list(groups)
+        return [(a, [(g, self.cells.get((g.pk, a.pk))) for g in columns]) for a in self.authorities]
 
     def rows_for(self, authority: Organisation) -> list[tuple[Group, EngagementCell]]:
         return [
@@ -364,34 +411,52 @@ def engagement(
     today: datetime.date,
     authority: Organisation | None = None,
     groups: list[int] | None = None,
+    columns: list[Group] | None = None,
 ) -> EngagementTable:
     """Engagement per group × member authority in `period`, and the trend from the one before.
 
-    Meetings after `today` have not been held and are not counted. Four queries, whatever the
-    number of groups, authorities, meetings or attendance rows.
+    Meetings after `today` have not been held and are not counted. At most five queries,
+    whatever the number of groups, authorities, meetings or attendance rows. `columns` (the
+    groups of an engagement scope, in order) also sets the table's groups and their order,
+    keeping a group that has no member authorities yet.
     """
+    if columns is not None:
+        groups = [g.pk for g in columns]
     previous = period.previous()
     end = min(period.end, today)
-    memberships = GroupAuthority.objects.select_related("group", "authority").order_by(
-        "group__name", "authority__name"
-    )
+    # Memberships as plain tuples, and each group and authority fetched once: at national scale
+    # an authority belongs to hundreds of groups and a network's page has hundreds of cells.
+    memberships = GroupAuthority.objects.order_by()
     if authority is not None:
         memberships = memberships.filter(authority=authority)
     if groups is not None:
         memberships = memberships.filter(group_id__in=groups)
-    memberships_list = list(memberships)
-    group_ids = sorted({m.group_id for m in memberships_list})
-    table = EngagementTable(
-        period=period,
-        previous=previous,
-        groups=sorted({m.group for m in memberships_list}, key=lambda g: g.name),
-        authorities=sorted({m.authority for m in memberships_list}, key=lambda a: a.name),
-    )
-    for m in memberships_list:
-        table.cells[(m.group_id, m.authority_id)] = EngagementCell(
-            m.group_id, m.authority_id, m.expected
+    member_rows = list(memberships.values_list("group_id", "authority_id", "expected"))
+    group_ids = sorted({g for g, _, _ in member_rows})
+    authority_ids = {a for _, a, _ in member_rows}
+    if columns is not None:
+        group_list = list(columns)
+    elif group_ids:
+        chosen = Group.objects.filter(pk__in=group_ids).only("name", "kind", "parent_id")
+        group_list = list(chosen.order_by("name"))
+    else:
+        group_list = []
+    if authority is not None:
+        authority_list = [authority] if member_rows else []
+    elif authority_ids:
+        authority_list = list(
+            Organisation.objects.filter(pk__in=authority_ids)
+            .only("name", "short_name", "kind")
+            .order_by("name")
         )
-    if not memberships_list:
+    else:
+        authority_list = []
+    table = EngagementTable(
+        period=period, previous=previous, groups=group_list, authorities=authority_list
+    )
+    for group_id, authority_id, expected in member_rows:
+        table.cells[(group_id, authority_id)] = EngagementCell(group_id, authority_id, expected)
+    if not member_rows:
         return table
     current = Q(date__gte=period.start, date__lte=end)
     before = Q(date__gte=previous.start, date__lte=min(previous.end, today))
@@ -436,6 +501,91 @@ def engagement(
             cell.held = counts["held"]
             cell.previous_held = counts["previous_held"]
     return table
+
+
+# Engagement scopes: one network and the groups that report to it ----------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A group the regional view can show with its children: a top-level group or one that has
+    groups reporting to it."""
+
+    pk: int
+    name: str
+    parent_id: int | None
+    has_children: bool = False
+    is_mine: bool = False  # one of the reader's authorities is a member
+
+
+@dataclass
+class Scopes:
+    """Every scope under its top-level group, and the one a reader lands on."""
+
+    trees: list[tuple[Scope, list[Scope]]]
+    default: int | None
+
+
+def engagement_scopes(authority_ids: set[int] | frozenset[int] = frozenset()) -> Scopes:
+    """Every scope under its top-level group (the top-level group first, then the others by
+    depth and name), and the default for a reader from `authority_ids`: the first top-level
+    group one of them belongs to (their region), else the first with groups reporting to it,
+    else the first. One query.
+
+    Every ancestor of a scope has children, so is a scope too: the list is enough to find each
+    scope's top-level group.
+    """
+    has_children = Exists(Group.objects.filter(parent=OuterRef("pk")))
+    mine = (
+        Exists(GroupAuthority.objects.filter(group=OuterRef("pk"), authority_id__in=authority_ids))
+        if authority_ids
+        else Value(False)
+    )
+    found = [
+        Scope(*row)
+        for row in Group.objects.annotate(has_children=has_children, is_mine=mine)
+        .filter(Q(parent__isnull=True) | Q(has_children=True))
+        .order_by("name")
+        .values_list("pk", "name", "parent_id", "has_children", "is_mine")
+    ]
+    by_pk = {s.pk: s for s in found}
+
+    def depth_and_root(scope: Scope) -> tuple[int, Scope]:
+        depth, node, seen = 0, scope, {scope.pk}
+        while node.parent_id is not None and node.parent_id in by_pk:
+            node = by_pk[node.parent_id]
+            if node.pk in seen:  # a loop the services refuse, but never hang on one
+                break
+            seen.add(node.pk)
+            depth += 1
+        return depth, node
+
+    trees: dict[int, list[tuple[int, Scope]]] = defaultdict(list)
+    for scope in found:
+        depth, root = depth_and_root(scope)
+        trees[root.pk].append((depth, scope))
+    roots = [s for s in found if s.pk in trees]
+    first = min(roots, key=lambda r: (not r.is_mine, not r.has_children, r.name), default=None)
+    return Scopes(
+        trees=[
+            (root, [s for _, s in sorted(trees[root.pk], key=lambda d: (d[0], d[1].name))])
+            for root in roots
+        ],
+        default=first.pk if first else None,
+    )
+
+
+def engagement_scope_groups(pk: int) -> list[Group]:
+    """The group `pk` then, by name, the groups reporting to it, each with `has_children`; empty
+    when there is no such group. One query."""
+    groups: list[Group] = list(
+        Group.objects.filter(Q(pk=pk) | Q(parent_id=pk))
+        .annotate(has_children=Exists(Group.objects.filter(parent=OuterRef("pk"))))
+        .order_by(Case(When(pk=pk, then=Value(0)), default=Value(1)), "name")
+    )
+    if not groups or groups[0].pk != pk:
+        return []
+    return groups
 
 
 def engagement_totals(table: EngagementTable) -> list[tuple[Organisation, dict[str, int]]]:

@@ -6,6 +6,7 @@ their own authority's tracker. Any page a user may not use answers 404, as for a
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Max
 from django.http import Http404, HttpResponse
@@ -13,12 +14,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from regionhub.core.audit import audit_entries_for
+from regionhub.core.deferred import Deferred
+from regionhub.core.pagecache import data_version
 from regionhub.core.permissions import coordinated_ids, is_regional_admin
 from regionhub.directory.models import Organisation, today
 
 from . import forms, selectors, services
 from .exporting import tracker_workbook
 from .models import Action, Group, Meeting
+
+# Columns of the regional view on one screen; a network with more groups is paged.
+GROUPS_PER_PAGE = 12
+# Rows of the group list.
+GROUP_LIST_PAGE = 50
 
 # Access helpers ------------------------------------------------------------------------------
 
@@ -51,7 +59,9 @@ def group_list(request):
         "networks/group_list.html",
         {
             "nav": "networks",
-            "groups": selectors.groups_list(),
+            "page": Paginator(selectors.groups_list(), GROUP_LIST_PAGE).get_page(
+                request.GET.get("page")
+            ),
             "can_manage": admin,
             "can_see_engagement": admin,
             "coordinated": list(
@@ -374,25 +384,18 @@ def overdue_actions(request):
 # Engagement ----------------------------------------------------------------------------------
 
 
-def _period(request):
-    form = forms.PeriodForm(request.GET or None)
-    on = None
-    if form.is_valid():
-        data = form.cleaned_data
-        on = data.get("on")
-        kind = data.get("kind") or "quarter"
-    else:
-        kind = "quarter"
+def _period(form: forms.PeriodForm) -> selectors.Period:
+    """The period asked for, or the latest quarter with a meeting when the form is empty or
+    wrong (its errors are shown beside the fields)."""
+    cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    kind = cleaned.get("kind") or "quarter"
+    on = cleaned.get("on")
     if on is None:
         # Default to the latest quarter in which a meeting was held, so the page is never empty
         # just because the current quarter has barely begun.
         latest = Meeting.objects.filter(date__lte=today()).aggregate(d=Max("date"))["d"]
         on = latest or today()
-    if form.is_bound and not form.is_valid():
-        kind = "quarter"
-    cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    period = selectors.period_for(kind, on, cleaned.get("start"), cleaned.get("end"))
-    return form, period
+    return selectors.period_for(kind, on, cleaned.get("start"), cleaned.get("end"))
 
 
 def _xlsx(table, name: str) -> HttpResponse:
@@ -406,13 +409,35 @@ def _xlsx(table, name: str) -> HttpResponse:
     return response
 
 
+def _user_authority_ids(user) -> set[int]:
+    """The authorities a user works for or coordinates: what places them in a region."""
+    ids = set(coordinated_ids(user))
+    if getattr(user, "organisation_id", None):
+        ids.add(user.organisation_id)
+    return ids
+
+
 @login_required
 def engagement_regional(request):
+    """One network and the groups reporting to it, a page of groups at a time.
+
+    The whole table (and the totals) is computed only when the cached fragment is missing; a
+    spreadsheet holds every group of the network, the screen and the printable page one page.
+    """
     require_admin_or_404(request.user)
-    form, period = _period(request)
-    table = selectors.engagement(period, today=today())
+    scopes = selectors.engagement_scopes(_user_authority_ids(request.user))
+    data = request.GET.copy()
+    if not data.get("network") and scopes.default is not None:
+        data["network"] = str(scopes.default)
+    form = forms.RegionalEngagementForm(data, scopes=scopes.trees)
+    period = _period(form)
+    # A network not in the list is reported beside the field, and the default shown instead.
+    chosen = form.cleaned_data.get("network") or scopes.default
+    scope_groups = selectors.engagement_scope_groups(chosen) if chosen else []
+    page = Paginator(scope_groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+    table = Deferred(lambda: selectors.engagement(period, today=today(), columns=scope_groups))
     if request.GET.get("format") == "xlsx":
-        return _xlsx(table, "engagement")
+        return _xlsx(table.resolve(), "engagement")
     template = (
         "networks/engagement_print.html"
         if request.GET.get("print")
@@ -424,9 +449,15 @@ def engagement_regional(request):
         {
             "nav": "networks",
             "form": form,
+            "period": period,
+            "scope": scope_groups[0] if scope_groups else None,
+            "children_count": max(len(scope_groups) - 1, 0),
+            "page": page,
             "table": table,
-            "rows": table.by_authority(),
-            "totals": selectors.engagement_totals(table),
+            "rows": Deferred(lambda: table.by_authority(list(page.object_list))),
+            "totals": Deferred(lambda: selectors.engagement_totals(table.resolve())),
+            # Authority names and the posts people held come from the directory.
+            "directory_version": data_version("directory"),
         },
     )
 
@@ -434,10 +465,11 @@ def engagement_regional(request):
 @login_required
 def engagement_authority(request, pk: int):
     authority = access_authority_tracker(request.user, pk)
-    form, period = _period(request)
-    table = selectors.engagement(period, today=today(), authority=authority)
+    form = forms.PeriodForm(request.GET or None)
+    period = _period(form)
+    table = Deferred(lambda: selectors.engagement(period, today=today(), authority=authority))
     if request.GET.get("format") == "xlsx":
-        return _xlsx(table, f"engagement-{authority.pk}")
+        return _xlsx(table.resolve(), f"engagement-{authority.pk}")
     template = (
         "networks/engagement_print.html"
         if request.GET.get("print")
@@ -449,10 +481,11 @@ def engagement_authority(request, pk: int):
         {
             "nav": "networks",
             "form": form,
+            "period": period,
             "table": table,
             "authority": authority,
-            "rows": table.by_authority(),
-            "authority_rows": table.rows_for(authority),
+            "authority_rows": Deferred(lambda: table.rows_for(authority)),
+            "directory_version": data_version("directory"),
         },
     )
 
@@ -461,7 +494,7 @@ def engagement_authority(request, pk: int):
 @require_POST
 def engagement_email(request):
     require_admin_or_404(request.user)
-    form, period = _period(request)
+    period = _period(forms.PeriodForm(request.GET or None))
     sent = services.engagement_email_authorities(
         actor=request.user, start=period.start, end=period.end
     )
