@@ -140,7 +140,7 @@ class ImportForm(forms.Form):
         required=False,
         help_text="Columns: email, name, organisation, consent note. The first line names them.",
     )
-    data = forms.CharField(widget=forms.HiddenInput, required=False)
+    carried = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
 class SuppressionRemoveForm(forms.Form):

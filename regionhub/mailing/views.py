@@ -408,9 +408,9 @@ def list_import(request, pk: int):
         data: bytes | None = None
         if upload is not None:
             data = upload.read(importing.MAX_BYTES + 1)
-        elif form.cleaned_data["data"]:
+        elif form.cleaned_data["carried"]:
             try:
-                data = base64.b64decode(form.cleaned_data["data"], validate=True)
+                data = base64.b64decode(form.cleaned_data["carried"], validate=True)
             except (binascii.Error, ValueError):
                 data = None
         if data is None:
@@ -430,17 +430,15 @@ def list_import(request, pk: int):
                     f"to {mailing_list.name}; {report.already} already subscribed.",
                 )
                 return redirect("mailing:list-detail", pk=mailing_list.pk)
-            if report and report.ok and len(data) <= MAX_CARRIED_BYTES:
+            if report and report.ok and report.confirmed and len(data) <= MAX_CARRIED_BYTES:
                 carried = base64.b64encode(data).decode()
-            if commit and not report.ok:
-                messages.error(request, "Nothing was imported: every row must be accepted first.")
     return render(
         request,
         "mailing/lists/list_import.html",
         {
             "nav": NAV,
             "mailing_list": mailing_list,
-            "form": forms.ImportForm(initial={"data": carried}) if carried else form,
+            "form": forms.ImportForm(initial={"carried": carried}) if carried else form,
             "report": report,
             "carried": bool(carried),
         },
@@ -472,10 +470,14 @@ def suppression_add(request):
         else:
             messages.success(request, f"{suppression.email} will not be sent to.")
             return redirect("mailing:suppressions")
-    return render(
+    return _form_page(
         request,
-        "mailing/lists/suppression_add.html",
-        {"nav": NAV, "form": form},
+        form,
+        title="Add to the suppression list",
+        submit="Add",
+        back_url=reverse("mailing:suppressions"),
+        intro="No list, campaign or import will send to a suppressed address. Its "
+        "subscriptions stay, so removing it later lets them resume.",
     )
 
 
