@@ -124,6 +124,17 @@ class Campaign(models.Model):
         default=50, help_text="Pause automatically after this many failures in a row."
     )
     paused_reason = models.CharField(max_length=300, blank=True)
+    audience = models.PositiveIntegerField(
+        default=0, help_text="Deliveries created when sending started (the frozen audience)."
+    )
+    consecutive_failures = models.PositiveIntegerField(
+        default=0, help_text="Failures since the last message a server accepted."
+    )
+    rate_tokens = models.FloatField(
+        default=0,
+        help_text="Messages the rate limit allows now (a token bucket every worker shares).",
+    )
+    rate_refilled_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -160,6 +171,9 @@ class Delivery(models.Model):
     claimed_by = models.CharField(max_length=100, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(
+        null=True, blank=True, help_text="After a temporary failure: not tried again before this."
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     smtp_code = models.PositiveSmallIntegerField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
@@ -175,6 +189,12 @@ class Delivery(models.Model):
                 name="mailing_delivery_pending",
             ),
             models.Index(fields=["campaign", "status"]),
+            # The rate over the last minute on the progress page reads only recent sent rows.
+            models.Index(
+                fields=["campaign", "sent_at"],
+                condition=Q(status="sent"),
+                name="mailing_delivery_sent",
+            ),
         ]
 
     def __str__(self):

@@ -1,0 +1,342 @@
+"""The sending worker (`manage.py mailing_worker`): claims deliveries of sending campaigns and
+sends them over one reused SMTP connection.
+
+Per campaign, each worker renders the issue once (`emails.issue_email`) and personalises it per
+message (`emails.personalise`). Each message is recorded the moment the server accepts it, in
+its own commit, before the next is sent, so a worker killed at any instant leaves at most one
+message that another worker will send a second time. Several workers may run at once, on one
+machine or many; see `sending` for how they share the work and the rate limit.
+"""
+
+import dataclasses
+import logging
+import os
+import smtplib
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import sanitize_address
+from django.db import DatabaseError, close_old_connections
+from django.db import connection as db_connection
+from django.utils import timezone
+
+from regionhub.newsletter.models import Issue
+
+from . import conf, sending
+from .models import Campaign
+
+logger = logging.getLogger(__name__)
+
+OK, BOUNCE, REFUSED, RETRY = "ok", "bounce", "refused", "retry"
+STATUS_CHECK_SECONDS = 1.0
+
+
+class SystemClock:
+    """Time for the worker; tests pass their own so that nothing waits on the wall clock."""
+
+    def now(self):
+        return timezone.now()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@dataclass
+class Outcome:
+    kind: str
+    code: int | None = None
+    error: str = ""
+
+
+@dataclass
+class Stats:
+    sent: int = 0
+    bounced: int = 0
+    failed: int = 0
+    retried: int = 0
+    skipped: int = 0
+    render_s: float = 0.0
+    send_s: float = 0.0
+    record_s: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def _smtp_error(error: smtplib.SMTPResponseException) -> str:
+    return f"{error.smtp_code} {_text(error.smtp_error)}".strip()
+
+
+class Transport:
+    """One email connection for the life of a worker: opened on first use, closed and opened
+    again after an error. With Django's SMTP backend the message is turned into bytes here, so
+    that rendering is timed apart from the conversation with the server; any other backend
+    (the file backend in development, memory in tests) gets the message object."""
+
+    def __init__(self, backend=None, *, stats: Stats | None = None):
+        if backend is None:
+            backend = get_connection(timeout=conf.smtp_timeout())
+        self.backend: Any = backend
+        self.smtp = isinstance(self.backend, SMTPBackend)
+        self.stats = stats if stats is not None else Stats()
+
+    def send(self, message) -> Outcome:
+        try:
+            if self.smtp:
+                started = time.perf_counter()
+                data = message.message().as_bytes(linesep="\r\n")
+                encoding = message.encoding or "utf-8"
+                sender = sanitize_address(message.from_email, encoding)
+                recipients = [sanitize_address(a, encoding) for a in message.recipients()]
+                self.stats.render_s += time.perf_counter() - started
+                started = time.perf_counter()
+                if self.backend.connection is None:
+                    self.backend.open()
+                self.backend.connection.sendmail(sender, recipients, data)
+                self.stats.send_s += time.perf_counter() - started
+            else:
+                self.backend.send_messages([message])
+        except smtplib.SMTPRecipientsRefused as error:
+            code, text = next(iter(error.recipients.values()))
+            return Outcome(BOUNCE if 500 <= code < 600 else RETRY, code, f"{code} {_text(text)}")
+        except smtplib.SMTPDataError as error:
+            kind = REFUSED if 500 <= error.smtp_code < 600 else RETRY
+            return Outcome(kind, error.smtp_code, _smtp_error(error))
+        except smtplib.SMTPResponseException as error:
+            # The sender refused, or the server answered something unexpected: not this
+            # recipient's fault, so try again later (and count towards the automatic pause).
+            self.reset()
+            return Outcome(RETRY, error.smtp_code, _smtp_error(error))
+        except (smtplib.SMTPException, OSError) as error:
+            self.reset()
+            return Outcome(RETRY, None, f"{type(error).__name__}: {error}"[:500])
+        return Outcome(OK, 250)
+
+    def reset(self) -> None:
+        if not self.smtp:
+            return
+        try:
+            self.backend.close()
+        except Exception:  # noqa: BLE001 - a broken connection may fail to close; drop it
+            self.backend.connection = None
+
+    def close(self) -> None:
+        try:
+            self.backend.close()
+        except Exception:  # noqa: BLE001 - closing at exit must not hide why we exit
+            logger.warning("Closing the email connection failed", exc_info=True)
+
+
+def default_renderer():
+    from regionhub.mailing import emails
+
+    return emails
+
+
+@dataclass
+class Worker:
+    """One sending worker. `run` loops until `stop` is called; `run_once` makes one pass over
+    the sending campaigns (one batch each) and returns how many deliveries it dealt with."""
+
+    name: str = ""
+    batch_size: int = field(default_factory=conf.batch_size)
+    lease: float = field(default_factory=conf.lease_seconds)
+    poll: float = field(default_factory=conf.poll_seconds)
+    clock: Any = field(default_factory=SystemClock)
+    renderer: Any = None
+    transport: Any = None  # a Transport; made in __post_init__ when not given
+    stats: Stats = field(default_factory=Stats)
+
+    def __post_init__(self):
+        if not self.name:
+            host = socket.gethostname()[:60]
+            self.name = f"{host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        if self.renderer is None:
+            self.renderer = default_renderer()
+        if self.transport is None:
+            self.transport = Transport(stats=self.stats)
+        else:
+            self.transport.stats = self.stats
+        self.stopping = False
+        self._sending = 0
+        self._rendered: dict[int, Any] = {}
+        self._wait = 0.0
+
+    def stop(self, *_args) -> None:
+        self.stopping = True
+
+    def run(self, *, exit_when_done: bool = False) -> Stats:
+        """Send until stopped. With `exit_when_done`, return once no campaign is sending (for
+        benchmarks and the demo)."""
+        try:
+            while not self.stopping:
+                try:
+                    handled = self.run_once()
+                except DatabaseError:
+                    logger.exception("Database error; trying again shortly")
+                    db_connection.close()
+                    handled = 0
+                if handled:
+                    continue
+                if exit_when_done and not self._sending:
+                    break
+                self._sleep(min(self._wait, self.poll) if self._wait else self.poll)
+                if not db_connection.in_atomic_block:
+                    # Drop a connection past its age or broken while idle (never inside a
+                    # transaction the caller holds, as in tests).
+                    close_old_connections()
+        finally:
+            self.transport.close()
+        return self.stats
+
+    def _sleep(self, seconds: float) -> None:
+        # In short steps, so that a stop request is honoured promptly.
+        end = self.clock.monotonic() + seconds
+        while not self.stopping:
+            left = end - self.clock.monotonic()
+            if left <= 0:
+                break
+            self.clock.sleep(min(left, 0.2))
+
+    def run_once(self) -> int:
+        self._wait = 0.0
+        handled = 0
+        campaigns = list(
+            Campaign.objects.filter(status=Campaign.Status.SENDING)
+            .only(
+                "pk",
+                "issue_id",
+                "mailing_list_id",
+                "subject",
+                "status",
+                "rate_per_minute",
+                "error_threshold",
+                "consecutive_failures",
+            )
+            .order_by("pk")
+        )
+        self._sending = len(campaigns)
+        for campaign in campaigns:
+            if self.stopping:
+                break
+            handled += self.send_batch(campaign)
+        return handled
+
+    def _rendered_for(self, campaign: Campaign):
+        rendered = self._rendered.get(campaign.pk)
+        if rendered is None:
+            issue = Issue.objects.get(pk=campaign.issue_id)
+            rendered = self.renderer.issue_email(issue)
+            if campaign.subject and campaign.subject != rendered.subject:
+                rendered = dataclasses.replace(rendered, subject=campaign.subject)
+            self._rendered[campaign.pk] = rendered
+        return rendered
+
+    def _still_sending(self, campaign_id: int) -> bool:
+        return Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).exists()
+
+    def send_batch(self, campaign: Campaign) -> int:
+        clock = self.clock
+        claim = sending.deliveries_claim(
+            campaign=campaign,
+            worker=self.name,
+            limit=self.batch_size,
+            now=clock.now(),
+            lease=self.lease,
+        )
+        self.stats.skipped += claim.skipped
+        if claim.wait:
+            self._wait = claim.wait if not self._wait else min(self._wait, claim.wait)
+        if not claim.deliveries:
+            if not claim.wait:
+                sending.campaign_finish_if_done(campaign_id=campaign.pk, now=clock.now())
+            return claim.skipped
+        claimed_at = clock.monotonic()
+        try:
+            rendered = self._rendered_for(campaign)
+        except Exception as error:  # noqa: BLE001 - any rendering failure stops this campaign
+            logger.exception("Campaign %s: the issue could not be rendered", campaign.pk)
+            sending.deliveries_release(worker=self.name, ids=[d.id for d in claim.deliveries])
+            sending.campaign_pause_on_error(
+                campaign_id=campaign.pk,
+                reason=f"Paused: the issue could not be turned into an email ({error}).",
+            )
+            return claim.skipped
+        # The shared failure count is reset by the first success after a failure anyone saw.
+        failures_counted = campaign.consecutive_failures > 0
+        checked = claimed_at
+        done = 0
+        for delivery in claim.deliveries:
+            now_mono = clock.monotonic()
+            if self.stopping or now_mono - claimed_at > self.lease / 2:
+                # Stopping, or half the lease gone (a send may take up to the SMTP timeout):
+                # leave the rest to be claimed again rather than risk another worker sending
+                # them too.
+                break
+            if now_mono - checked >= STATUS_CHECK_SECONDS:
+                checked = now_mono
+                if not self._still_sending(campaign.pk):
+                    break
+            started = time.perf_counter()
+            message = self.renderer.personalise(
+                rendered,
+                subscriber_id=delivery.subscriber_id,
+                list_id=campaign.mailing_list_id,
+                email=delivery.email,
+                name=delivery.name,
+            )
+            self.stats.render_s += time.perf_counter() - started
+            outcome = self.transport.send(message)
+            done += 1
+            started = time.perf_counter()
+            if outcome.kind == OK:
+                sending.delivery_sent(delivery_id=delivery.id, now=clock.now())
+                self.stats.sent += 1
+                if failures_counted:
+                    sending.campaign_failures_reset(campaign_id=campaign.pk)
+                    failures_counted = False
+                self.stats.record_s += time.perf_counter() - started
+                continue
+            if outcome.kind == BOUNCE:
+                sending.delivery_bounced(
+                    delivery_id=delivery.id, code=outcome.code or 550, error=outcome.error
+                )
+                self.stats.bounced += 1
+            elif outcome.kind == REFUSED:
+                sending.delivery_refused(
+                    delivery_id=delivery.id, code=outcome.code or 554, error=outcome.error
+                )
+                self.stats.failed += 1
+            else:
+                final = sending.delivery_retry_later(
+                    delivery_id=delivery.id,
+                    attempts=delivery.attempts,
+                    code=outcome.code,
+                    error=outcome.error,
+                    now=clock.now(),
+                )
+                if final:
+                    self.stats.failed += 1
+                else:
+                    self.stats.retried += 1
+            failures_counted = True
+            paused = sending.campaign_failure(campaign_id=campaign.pk, error=outcome.error)
+            self.stats.record_s += time.perf_counter() - started
+            if paused:
+                break
+        left = [d.id for d in claim.deliveries[done:]]
+        if left:
+            sending.deliveries_release(worker=self.name, ids=left)
+        return claim.skipped + done
