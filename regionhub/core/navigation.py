@@ -35,6 +35,7 @@ NAV_ITEMS = [
     NavItem("Inspections", "inspections:ambition", frozenset({"inspections"}), signed_in=True),
     NavItem("Networks", "networks:group-list", frozenset({"networks"}), signed_in=True),
     NavItem("Plan", "plan:overview", frozenset({"plan"}), signed_in=True),
+    NavItem("Mailing lists", "mailing:lists", frozenset({"mailing"}), admin_only=True),
     NavItem("Accounts", "accounts:user-list", frozenset({"users"}), admin_only=True),
 ]
 

@@ -1,4 +1,5 @@
-"""Start the development web server and the task worker together; Ctrl-C stops both."""
+"""Start the development web server, the task worker, the periodic scheduler and the mailing
+worker together; Ctrl-C stops them all."""
 
 import signal
 import subprocess
@@ -9,7 +10,10 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Run the development server, the task worker and the periodic scheduler together."
+    help = (
+        "Run the development server, the task worker, the periodic scheduler and the mailing "
+        "worker together."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -20,6 +24,7 @@ class Command(BaseCommand):
         children = [
             subprocess.Popen([python, "manage.py", "db_worker", "--interval", "1"]),
             subprocess.Popen([python, "manage.py", "run_periodic"]),
+            subprocess.Popen([python, "manage.py", "mailing_worker"]),
             subprocess.Popen([python, "manage.py", "runserver", f"{host}:{port}"]),
         ]
         self.stdout.write(self.style.SUCCESS(f"RegionHub: http://{host}:{port}/ (Ctrl-C stops)"))
