@@ -4,20 +4,26 @@ personalised per subscriber, and the double opt-in confirmation.
 `issue_email(issue)` renders the templates and inlines the CSS once per issue;
 `personalise(...)` is what a campaign calls for each recipient, so it does no template rendering,
 no CSS work and no database query: it fills the placeholders with string joins and signs two
-tokens (unsubscribe and preferences, one HMAC each).
+tokens (unsubscribe and preferences, one HMAC each). The message it returns also assembles its
+MIME form by string joins (`IssueMessage.message()`), which is several times quicker than the
+standard library's generator.
 """
 
+import binascii
+import functools
 import html
 import re
 import textwrap
 from dataclasses import dataclass, field
-from email.utils import make_msgid
+from email.message import Message
+from email.utils import formatdate, make_msgid
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import css_inline
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import forbid_multi_line_headers
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django_tasks import task
@@ -131,7 +137,7 @@ def personalise(
             PREFERENCES_URL: html.escape(preferences),
         },
     )
-    message = EmailMultiAlternatives(
+    message = IssueMessage(
         subject=rendered.subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -147,6 +153,113 @@ def personalise(
     )
     message.attach_alternative(body_html, "text/html")
     return message
+
+
+# The MIME form, by string joins ----------------------------------------------------------------
+
+_PLAIN_ADDRESS = re.compile(r"[^\s<>()\[\],;:\"@]+@[^\s<>()\[\],;:\"@]+")
+_HANDLED = {"from", "to", "cc", "reply-to"}
+_BOUNDARY = "===============RegionHub-issue-7C1E=="  # QP bodies cannot contain "==="
+
+
+@functools.lru_cache(maxsize=256)
+def _header(name: str, value: str) -> str:
+    """A header value encoded as Django encodes it (RFC 2047 for a non-ASCII subject)."""
+    return forbid_multi_line_headers(name, value, "utf-8")[1]
+
+
+def _qp(text: str) -> str:
+    return binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True).decode("ascii")
+
+
+class AssembledMessage(Message):
+    """A real multipart/alternative `email.message.Message` (headers and parts can be read as
+    usual) whose bytes were assembled once, so `as_bytes()` costs nothing."""
+
+    def __init__(self, data: str, headers: list[tuple[str, str]], parts: list[Message]):
+        super().__init__()
+        self._data = data
+        self._headers = headers
+        self._payload = parts
+
+    def as_string(self, unixfrom=False, maxheaderlen=0, policy=None, linesep="\n"):
+        return self._data if linesep == "\n" else self._data.replace("\n", linesep)
+
+    def as_bytes(self, unixfrom=False, policy=None, linesep="\n"):
+        return self.as_string(linesep=linesep).encode("ascii")
+
+    __str__ = as_string
+    __bytes__ = as_bytes
+
+
+def _part(content_type: str, body: str) -> Message:
+    part = Message()
+    part._headers = [
+        ("Content-Type", f'{content_type}; charset="utf-8"'),
+        ("MIME-Version", "1.0"),
+        ("Content-Transfer-Encoding", "quoted-printable"),
+    ]
+    part._payload = body
+    return part
+
+
+class IssueMessage(EmailMultiAlternatives):
+    """The message `personalise` returns. `message()` assembles the MIME form by string joins
+    (both parts quoted-printable, so 7-bit clean whatever the line lengths); anything this
+    does not cover — an attachment, Cc, a non-ASCII address or header — takes Django's usual
+    path, so changing the message after `personalise` is always safe."""
+
+    def message(self):
+        return self._assembled() or super().message()
+
+    def _assembled(self) -> AssembledMessage | None:
+        if self.attachments or self.cc or self.reply_to or len(self.to) != 1:
+            return None
+        if len(self.alternatives) != 1 or self.alternatives[0][1] != "text/html":
+            return None
+        if (self.encoding or settings.DEFAULT_CHARSET).lower().replace("-", "") != "utf8":
+            return None
+        to = self.to[0]
+        html_body = self.alternatives[0][0]
+        if not (isinstance(html_body, str) and to.isascii() and _PLAIN_ADDRESS.fullmatch(to)):
+            return None
+        headers = [
+            ("Content-Type", f'multipart/alternative; boundary="{_BOUNDARY}"'),
+            ("MIME-Version", "1.0"),
+            ("Subject", _header("Subject", self.subject)),
+            ("From", _header("From", self.extra_headers.get("From", self.from_email))),
+            ("To", to),
+        ]
+        names = {name.lower() for name in self.extra_headers}
+        if "date" not in names:
+            headers.append(("Date", formatdate(localtime=settings.EMAIL_USE_LOCALTIME)))
+        if "message-id" not in names:
+            headers.append(("Message-ID", make_msgid(domain=_list_id_domain())))
+        for name, value in self.extra_headers.items():
+            if name.lower() in _HANDLED:
+                continue
+            value = str(value)
+            if not value.isascii() or "\n" in value or "\r" in value or len(value) > 900:
+                return None
+            headers.append((name, value))
+        text_part = _qp(self.body)
+        html_part = _qp(html_body)
+        data = "".join(
+            [
+                *(f"{name}: {value}\n" for name, value in headers),
+                f"\n--{_BOUNDARY}\n",
+                'Content-Type: text/plain; charset="utf-8"\nMIME-Version: 1.0\n',
+                "Content-Transfer-Encoding: quoted-printable\n\n",
+                text_part,
+                f"\n--{_BOUNDARY}\n",
+                'Content-Type: text/html; charset="utf-8"\nMIME-Version: 1.0\n',
+                "Content-Transfer-Encoding: quoted-printable\n\n",
+                html_part,
+                f"\n--{_BOUNDARY}--\n",
+            ]
+        )
+        parts = [_part("text/plain", text_part), _part("text/html", html_part)]
+        return AssembledMessage(data, headers, parts)
 
 
 # Rendering once per issue ----------------------------------------------------------------------

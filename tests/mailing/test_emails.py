@@ -153,3 +153,65 @@ def test_html_to_text_handles_lists_links_and_breaks():
         '<p>One<br>two <a href="https://x.example/">link</a></p><ol><li>first</li><li>second</li></ol>'
     )
     assert text == "One\ntwo link (https://x.example/)\n\n1. first\n2. second"
+
+
+def _parsed(data: bytes):
+    from email import policy
+    from email.parser import BytesParser
+
+    return BytesParser(policy=policy.default).parsebytes(data)
+
+
+def test_assembled_mime_matches_what_django_would_send(rendered):
+    message = _message(rendered, name="Zoë Ångström <b>")
+    fast = message.message()
+    assert isinstance(fast, emails.AssembledMessage)
+    slow = super(emails.IssueMessage, message).message()
+    ours, theirs = _parsed(fast.as_bytes(linesep="\r\n")), _parsed(slow.as_bytes())
+    for header in ("Subject", "From", "To", "List-Unsubscribe", "List-Unsubscribe-Post", "List-Id"):
+        assert str(ours[header]).strip() == str(theirs[header]).strip(), header
+    assert ours["Subject"] == "Regional Update – July 2024"
+    assert ours["Date"] and ours["Message-ID"]
+    assert ours.get_content_type() == "multipart/alternative"
+    text, html = ours.iter_parts()
+    assert text.get_content_type() == "text/plain"
+    assert text.get_content().replace("\r\n", "\n").rstrip("\n") == message.body.rstrip("\n")
+    assert html.get_content().replace("\r\n", "\n").rstrip("\n") == _html(message).rstrip("\n")
+    assert "Dear Zoë Ångström &lt;b&gt;," in html.get_content()
+    # 7-bit clean, short lines: any SMTP server takes it.
+    data = fast.as_bytes()
+    assert data.isascii()
+    assert max(len(line) for line in data.split(b"\n")) <= 998
+    # The Message object reads like any other.
+    assert fast["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert [p.get_content_type() for p in fast.walk()] == [
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+    ]
+    assert "Dear Zo" in fast.get_payload()[0].get_payload(decode=True).decode()
+
+
+def test_changed_messages_take_djangos_path(rendered):
+    message = _message(rendered)
+    message.attach("note.txt", "hello", "text/plain")
+    assert not isinstance(message.message(), emails.AssembledMessage)
+    message = _message(rendered, email="Zoë@example.org")
+    assert not isinstance(message.message(), emails.AssembledMessage)
+    message = _message(rendered)
+    message.extra_headers["X-Campaign"] = "42"
+    built = message.message()
+    assert isinstance(built, emails.AssembledMessage)
+    assert _parsed(built.as_bytes())["X-Campaign"] == "42"
+
+
+def test_backends_accept_the_message(rendered, mailoutbox, tmp_path, settings):
+    from django.core.mail import get_connection
+
+    assert _message(rendered).send() == 1
+    assert mailoutbox[-1].to == ["reader@example.org"]
+    settings.EMAIL_FILE_PATH = tmp_path
+    connection = get_connection("django.core.mail.backends.filebased.EmailBackend")
+    assert _message(rendered, connection=connection).send() == 1
+    [written] = tmp_path.iterdir()
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in written.read_text()
