@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import formatdate, make_msgid
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import urlsplit
 
 import css_inline
@@ -179,8 +180,8 @@ class AssembledMessage(Message):
     def __init__(self, data: str, headers: list[tuple[str, str]], parts: list[Message]):
         super().__init__()
         self._data = data
-        self._headers = headers
-        self._payload = parts
+        self._headers = headers  # type: ignore[attr-defined]
+        self._payload = parts  # type: ignore[attr-defined]
 
     def as_string(self, unixfrom=False, maxheaderlen=0, policy=None, linesep="\n"):
         return self._data if linesep == "\n" else self._data.replace("\n", linesep)
@@ -194,12 +195,12 @@ class AssembledMessage(Message):
 
 def _part(content_type: str, body: str) -> Message:
     part = Message()
-    part._headers = [
+    part._headers = [  # type: ignore[attr-defined]
         ("Content-Type", f'{content_type}; charset="utf-8"'),
         ("MIME-Version", "1.0"),
         ("Content-Transfer-Encoding", "quoted-printable"),
     ]
-    part._payload = body
+    part._payload = body  # type: ignore[attr-defined]
     return part
 
 
@@ -209,8 +210,8 @@ class IssueMessage(EmailMultiAlternatives):
     does not cover — an attachment, Cc, a non-ASCII address or header — takes Django's usual
     path, so changing the message after `personalise` is always safe."""
 
-    def message(self):
-        return self._assembled() or super().message()
+    def message(self, **kwargs: Any) -> Any:
+        return self._assembled() or super().message(**kwargs)
 
     def _assembled(self) -> AssembledMessage | None:
         if self.attachments or self.cc or self.reply_to or len(self.to) != 1:
@@ -242,7 +243,7 @@ class IssueMessage(EmailMultiAlternatives):
             if not value.isascii() or "\n" in value or "\r" in value or len(value) > 900:
                 return None
             headers.append((name, value))
-        text_part = _qp(self.body)
+        text_part = _qp(str(self.body))
         html_part = _qp(html_body)
         data = "".join(
             [

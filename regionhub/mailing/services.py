@@ -716,7 +716,15 @@ def subscribers_import(
     report.rejected.sort(key=lambda r: r.line)
     if not commit or report.rejected:
         return report
-    _import_commit(actor=actor, mailing_list=mailing_list, plan=plan, now=now)
+    try:
+        _import_commit(actor=actor, mailing_list=mailing_list, plan=plan, now=now)
+    except IntegrityError:
+        # Someone subscribed one of these addresses between the check and the import.
+        report.error = (
+            "The list changed while the file was being imported, so nothing was imported. "
+            "Import the file again."
+        )
+        return report
     report.committed = True
     audit_record(
         actor=actor,

@@ -8,9 +8,12 @@ signed in gets 404, as for a missing page, and a visitor is asked to sign in.
 
 import base64
 import binascii
+import hashlib
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -62,11 +65,41 @@ def admin_only(view):
 # Subscribing ----------------------------------------------------------------------------------
 
 
+def _too_many_requests(request) -> bool:
+    """At most `MAILING_SUBSCRIBE_LIMIT` (20) form submissions per connection an hour, so the
+    form cannot be used to send confirmation emails to a long list of addresses. The address
+    is only a hashed cache key that expires within the hour; it is not stored."""
+    key = (
+        "mailing:subscribe:"
+        + hashlib.sha256(request.META.get("REMOTE_ADDR", "").encode()).hexdigest()
+    )
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count > getattr(settings, "MAILING_SUBSCRIBE_LIMIT", 20)
+
+
 def subscribe(request):
     lists = selectors.lists_public()
     if not lists:
         raise Http404
     form = forms.SubscribeForm(request.POST or None, lists=lists)
+    if request.method == "POST" and _too_many_requests(request):
+        form.is_valid()
+        form.add_error(
+            None,
+            "There have been too many requests to subscribe from your connection. "
+            "Try again in an hour.",
+        )
+        return render(
+            request,
+            "mailing/lists/subscribe.html",
+            {"nav": NAV, "form": form, "lists": lists},
+            status=429,
+        )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

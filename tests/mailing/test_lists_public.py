@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail, signing
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,14 @@ from .factories import MailingListFactory, SubscriberFactory, SubscriptionFactor
 
 pytestmark = pytest.mark.django_db
 S = Subscription.Status
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits():
+    """The subscribe form's per-connection limit counts in the cache; every test starts at 0."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -366,3 +375,33 @@ def test_preferences_for_a_deleted_subscriber_is_a_clear_404(client):
     response = client.get(reverse("mailing:preferences", args=[tokens.preferences_token(999)]))
     assert response.status_code == 404
     assert "nothing to manage" in response.content.decode()
+
+
+def test_subscribe_form_is_limited_per_connection(client, main_list, settings):
+    settings.MAILING_SUBSCRIBE_LIMIT = 3
+    url = reverse("mailing:subscribe")
+    for n in range(3):
+        response = client.post(url, {"email": f"person{n}@example.org"})
+        assert response.status_code == 302
+    response = client.post(url, {"email": "person9@example.org"})
+    assert response.status_code == 429
+    assert "too many requests" in response.content.decode()
+    assert 'value="person9@example.org"' in response.content.decode()
+    assert Subscriber.objects.count() == 3
+
+
+def test_import_refused_if_the_list_changes_meanwhile(admin_user, main_list, monkeypatch):
+    from django.db import IntegrityError
+
+    def clash(**kwargs):
+        raise IntegrityError("duplicate key")
+
+    monkeypatch.setattr(services, "_import_commit", clash)
+    report = services.subscribers_import(
+        actor=admin_user,
+        mailing_list=main_list,
+        data=b"email,consent note\na@example.org,Asked\n",
+        commit=True,
+    )
+    assert not report.committed
+    assert "nothing was imported" in report.error
