@@ -20,6 +20,8 @@ from regionhub.core.permissions import coordinated_ids, is_regional_admin
 from regionhub.directory.models import Organisation, today
 
 from . import forms, selectors, services
+from .apps import CACHE_NAMESPACE
+from .caching import remember
 from .exporting import tracker_workbook
 from .models import Action, Group, Meeting
 
@@ -425,7 +427,10 @@ def engagement_regional(request):
     spreadsheet holds every group of the network, the screen and the printable page one page.
     """
     require_admin_or_404(request.user)
-    scopes = selectors.engagement_scopes(_user_authority_ids(request.user))
+    mine = _user_authority_ids(request.user)
+    scopes = remember(
+        [CACHE_NAMESPACE], "engagement-scopes", lambda: selectors.engagement_scopes(mine), *mine
+    )
     data = request.GET.copy()
     if not data.get("network") and scopes.default is not None:
         data["network"] = str(scopes.default)

@@ -4,7 +4,19 @@ updates between two dates for the Regional Update's draft."""
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import CharField, Count, DateField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    CharField,
+    Count,
+    DateField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
 from regionhub.directory.models import Appointment
 
@@ -18,11 +30,24 @@ def _latest_update(date: datetime.date, field: str, output_field):
     return Subquery(latest.values(field)[:1], output_field=output_field)
 
 
+def _milestones(**filters) -> Coalesce:
+    """A correlated count of an initiative's milestones: worked out only for the rows a page
+    shows, and no join to multiply them."""
+    counted = (
+        Milestone.objects.filter(initiative=OuterRef("pk"), **filters)
+        .order_by()
+        .annotate(n=Func(F("pk"), function="COUNT"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
 def plan_as_at(date: datetime.date) -> QuerySet[Initiative]:
     """Every initiative with its RAG as at `date` (the latest update on or before it).
 
     Each initiative carries `rag`, `rag_date` and `rag_narrative` (None with no update yet),
-    and its milestones counted: `milestones_total`, `milestones_done` by `date`.
+    and its milestones counted: `milestones_total`, `milestones_done` by `date`. Every figure is
+    a correlated subquery, so a page of the list costs the same however long the plan is.
     """
     return (
         Initiative.objects.select_related("sponsor_post__organisation", "board", "lead_officer")
@@ -30,13 +55,37 @@ def plan_as_at(date: datetime.date) -> QuerySet[Initiative]:
             rag=_latest_update(date, "rag", CharField()),
             rag_date=_latest_update(date, "date", DateField()),
             rag_narrative=_latest_update(date, "narrative", CharField()),
-            milestones_total=Count("milestones", distinct=True),
-            milestones_done=Count(
-                "milestones", filter=Q(milestones__done__lte=date), distinct=True
-            ),
+            milestones_total=_milestones(),
+            milestones_done=_milestones(done__lte=date),
         )
-        .order_by("title")
+        .order_by("title", "pk")
     )
+
+
+@dataclass
+class RagSummary:
+    red: int = 0
+    amber: int = 0
+    green: int = 0
+    none: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.red + self.amber + self.green + self.none
+
+
+def plan_summary_as_at(date: datetime.date) -> RagSummary:
+    """How many initiatives were red, amber, green, or had no update yet, on `date`. One query."""
+    rows = (
+        Initiative.objects.annotate(rag=_latest_update(date, "rag", CharField()))
+        .values("rag")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    summary = RagSummary()
+    for row in rows:
+        setattr(summary, row["rag"] or "none", row["n"])
+    return summary
 
 
 @dataclass

@@ -2,15 +2,22 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from regionhub.core.audit import audit_entries_for
+from regionhub.core.deferred import Deferred
+from regionhub.core.pagecache import data_version
 from regionhub.core.permissions import is_regional_admin
 from regionhub.directory.models import today
+from regionhub.networks.apps import CACHE_NAMESPACE as NETWORKS_CACHE
 
 from . import forms, selectors, services
 from .models import Initiative, Milestone
+
+# Initiatives on one page of the overview.
+PAGE_SIZE = 50
 
 
 def require_admin_or_404(user) -> None:
@@ -24,11 +31,26 @@ def _service_error(form, error: services.PlanError) -> None:
 
 @login_required
 def overview(request):
+    """Every initiative's RAG as at a date, a page at a time, with the count of each rating.
+
+    The table is cached until the plan, the networks (board names) or the directory (sponsor
+    posts, lead officers) change; a cached page costs no query for it.
+    """
     form = forms.AsAtForm(request.GET or {"date": today().isoformat()})
     context = {"nav": "plan", "form": form, "can_manage": is_regional_admin(request.user)}
     if form.is_valid():
         date = form.cleaned_data["date"]
-        context.update(date=date, initiatives=selectors.plan_as_at(date))
+        page = Deferred(
+            lambda: Paginator(selectors.plan_as_at(date), PAGE_SIZE).get_page(
+                request.GET.get("page")
+            )
+        )
+        context.update(
+            date=date,
+            page=page,
+            summary=Deferred(lambda: selectors.plan_summary_as_at(date)),
+            versions=f"{data_version('directory')}:{data_version(NETWORKS_CACHE)}",
+        )
     return render(request, "plan/overview.html", context)
 
 
