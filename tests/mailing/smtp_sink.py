@@ -5,10 +5,17 @@ part containing "bounce" gets 550 at RCPT, "later" gets 451 at RCPT, "reject" ge
 DATA. As its own process (`python -m tests.mailing.smtp_sink --port N --log FILE`) it appends
 one line per recipient of each accepted message to FILE, so a test can count what arrived even
 after killing the sender.
+
+To kill a sender at an exact moment of the conversation, a test writes lines "PID COUNT WHEN"
+to the file given as `--kill-file`: once COUNT messages have been accepted, the sink sends
+SIGKILL to PID either when the next message begins (WHEN = "mail": the sender is waiting for
+the answer to MAIL FROM, nothing of that message delivered yet) or the moment it has accepted
+a message, before the sender hears so (WHEN = "accepted").
 """
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -29,9 +36,12 @@ def free_port() -> int:
 
 
 class RecordingHandler:
-    def __init__(self, log: Path | None = None, delay: float = 0.0):
+    def __init__(self, log: Path | None = None, delay: float = 0.0, kill_file: Path | None = None):
         self.log = log
         self.delay = delay
+        self.kill_file = kill_file
+        self.killed: set[int] = set()
+        self.total = 0
         self.received: Counter = Counter()
         self.messages: list[bytes] = []
         self.connections = 0
@@ -43,6 +53,26 @@ class RecordingHandler:
         with self.lock:
             self.connections += 1
         return responses
+
+    def _kill_if_due(self, when: str) -> None:
+        if not self.kill_file or not self.kill_file.exists():
+            return
+        for line in self.kill_file.read_text().splitlines():
+            if len(line.split()) != 3:
+                continue  # still being written
+            pid, count, moment = line.split()
+            if moment == when and int(pid) not in self.killed and self.total >= int(count):
+                self.killed.add(int(pid))
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(pid), signal.SIGKILL)
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self._kill_if_due("mail")
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.partition("@")[0]
@@ -56,14 +86,14 @@ class RecordingHandler:
     async def handle_DATA(self, server, session, envelope):
         if any("reject" in r.partition("@")[0] for r in envelope.rcpt_tos):
             return "554 5.6.0 Message refused"
-        if self.delay:
-            await asyncio.sleep(self.delay)
         with self.lock:
+            self.total += 1
             for rcpt in envelope.rcpt_tos:
                 self.received[rcpt] += 1
                 if self._file:
                     self._file.write(rcpt + "\n")
             self.messages.append(envelope.content)
+        self._kill_if_due("accepted")
         return "250 Message accepted"
 
     def close(self):
@@ -103,6 +133,7 @@ class SinkProcess:
 
     def __init__(self, log: Path, *, delay: float = 0.0):
         self.log = log
+        self.kill_file = log.with_suffix(".kill")
         self.port = free_port()
         self.process = None
         self.delay = delay
@@ -120,6 +151,8 @@ class SinkProcess:
                 str(self.log),
                 "--delay",
                 str(self.delay),
+                "--kill-file",
+                str(self.kill_file),
             ],
             cwd=root,
             stdout=subprocess.PIPE,
@@ -140,14 +173,20 @@ class SinkProcess:
     def received(self) -> Counter:
         return received_from_log(self.log)
 
+    def kill_when(self, pid: int, *, accepted: int, moment: str) -> None:
+        """SIGKILL `pid` at `moment` ("mail" or "accepted") once `accepted` messages arrived."""
+        with open(self.kill_file, "a") as f:
+            f.write(f"{pid} {accepted} {moment}\n")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--log", type=Path, required=True)
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--kill-file", type=Path, default=None)
     args = parser.parse_args()
-    handler = RecordingHandler(log=args.log, delay=args.delay)
+    handler = RecordingHandler(log=args.log, delay=args.delay, kill_file=args.kill_file)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     server = loop.run_until_complete(
