@@ -121,7 +121,11 @@ def subscribe(request):
 
 
 def subscribe_sent(request):
-    return render(request, "mailing/lists/subscribe_sent.html", {"nav": NAV})
+    return render(
+        request,
+        "mailing/lists/subscribe_sent.html",
+        {"nav": NAV, "days": tokens.confirm_max_age().days},
+    )
 
 
 def confirm(request, token: str):

@@ -137,6 +137,9 @@ def test_the_subscribe_page_offers_public_lists_only_when_there_is_a_choice(
     MailingListFactory(name="Hidden Board", public=False)
     page = client.get(reverse("mailing:subscribe")).content.decode()
     assert "Which lists?" in page and "Practice Leaders" in page
+    # The main list (the first created) is ticked, the other is not.
+    assert re.search(rf'value="{main_list.pk}" checked', page)
+    assert not re.search(rf'value="{second.pk}" checked', page)
     assert "Hidden Board" not in page
     subscribe_form(client, lists=[second.pk])
     assert list(Subscription.objects.values_list("mailing_list__name", flat=True)) == [
