@@ -15,6 +15,7 @@ urlpatterns = [
         views.preferences_unsubscribe_all,
         name="preferences-unsubscribe-all",
     ),
+    path("preview/<int:issue_pk>/", views.issue_email_preview, name="issue-email-preview"),
     path("lists/", views.list_index, name="lists"),
     path("lists/new/", views.list_create, name="list-create"),
     path("lists/<int:pk>/", views.list_detail, name="list-detail"),

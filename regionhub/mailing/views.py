@@ -23,8 +23,9 @@ from django.views.decorators.http import require_POST
 
 from regionhub.core.audit import audit_entries_for
 from regionhub.core.permissions import is_regional_admin
+from regionhub.newsletter.models import Issue
 
-from . import forms, importing, selectors, services, tokens
+from . import emails, forms, importing, selectors, services, tokens
 from .models import MailingList, Subscriber, Subscription, Suppression
 
 NAV = "updates"
@@ -288,6 +289,26 @@ def preferences_unsubscribe_all(request, token: str):
         "mailing/lists/unsubscribed.html",
         {"nav": NAV, "everything": True, "subscriber": subscriber},
     )
+
+
+# Regional admins: the issue as an email ------------------------------------------------------
+
+
+@admin_only
+def issue_email_preview(request, issue_pk: int):
+    """The issue as subscribers will get it, addressed to the admin viewing it; `?part=text`
+    for the plain-text part. The links in it are for no real subscriber."""
+    issue = get_object_or_404(Issue, pk=issue_pk)
+    message = emails.personalise(
+        emails.issue_email(issue),
+        subscriber_id=0,
+        list_id=0,
+        email=request.user.email,
+        name=request.user.name,
+    )
+    if request.GET.get("part") == "text":
+        return HttpResponse(message.body, content_type="text/plain; charset=utf-8")
+    return HttpResponse(message.alternatives[0][0], content_type="text/html; charset=utf-8")
 
 
 # Regional admins: lists -----------------------------------------------------------------------

@@ -76,13 +76,16 @@ def test_admin_pages_answer(client, admin_user, records):
             assert client.get(url).status_code == 200, url
 
 
-def test_list_index_counts(client, admin_user, main_list):
+def test_list_index_counts(client, admin_user, main_list, django_assert_max_num_queries):
     SubscriptionFactory.create_batch(3, mailing_list=main_list)
     SubscriptionFactory.create_batch(2, mailing_list=main_list, status=S.PENDING)
     SubscriptionFactory(mailing_list=main_list, status=S.UNSUBSCRIBED)
+    MailingListFactory.create_batch(5)
     client.force_login(admin_user)
-    response = client.get(reverse("mailing:lists"))
-    [row] = response.context["lists"]
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("mailing:lists"))
+    assert len(response.context["lists"]) == 6
+    [row] = [row for row in response.context["lists"] if row == main_list]
     assert (row.confirmed, row.pending, row.unsubscribed) == (3, 2, 1)
 
 
@@ -211,3 +214,29 @@ def test_lifting_a_bounce_clears_the_bounce(admin_user, main_list):
     subscription.subscriber.refresh_from_db()
     assert subscription.subscriber.bounced_at is None
     assert services.may_send(subscriber_id=subscription.subscriber_id, list_id=main_list.pk)
+
+
+def test_suppression_list_query_budget(client, admin_user, django_assert_max_num_queries):
+    for n in range(60):
+        Suppression.objects.create(email=f"s{n:02d}@example.org", reason="manual")
+    client.force_login(admin_user)
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("mailing:suppressions") + "?q=s0")
+    page = response.content.decode()
+    assert "s00@example.org" in page and "s09@example.org" in page
+    assert "s10@example.org" not in page
+
+
+def test_issue_email_preview_for_admins_only(client, admin_user, member, published_issue):
+    url = reverse("mailing:issue-email-preview", args=[published_issue.pk])
+    client.force_login(member)
+    assert client.get(url).status_code == 404
+    client.force_login(admin_user)
+    response = client.get(url)
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert f"Dear {admin_user.name}," in page
+    assert "DCS updates" in page and "<style" not in page
+    text = client.get(url + "?part=text")
+    assert text["Content-Type"].startswith("text/plain")
+    assert "DCS updates\n-----------" in text.content.decode()
