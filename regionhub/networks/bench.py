@@ -14,7 +14,11 @@ P95_GOAL_MS = 100.0
 
 
 def generate_commands(options: dict | None = None) -> list[list[str]]:
-    return [["bench_users"], ["generate_networks"]]
+    """The directory's national data at the bench's scale (skipped when already there) and its
+    bench accounts, then this app's own rows."""
+    from regionhub.directory.bench import generate_commands as directory_commands
+
+    return directory_commands(options) + [["generate_networks"]]
 
 
 def pages() -> list[tuple[str, str]]:

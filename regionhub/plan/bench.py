@@ -9,7 +9,11 @@ P95_GOAL_MS = 50.0
 
 
 def generate_commands(options: dict | None = None) -> list[list[str]]:
-    return [["bench_users"], ["generate_plan"]]
+    """The directory's national data at the bench's scale (skipped when already there) and its
+    bench accounts, then this app's own rows."""
+    from regionhub.directory.bench import generate_commands as directory_commands
+
+    return directory_commands(options) + [["generate_plan"]]
 
 
 def pages() -> list[tuple[str, str]]:
