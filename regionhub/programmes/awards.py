@@ -6,14 +6,15 @@ import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from regionhub.core.audit import audit_record, snapshot
 from regionhub.core.permissions import coordinated_ids, is_regional_admin, require
 from regionhub.directory.models import Appointment, Organisation, Post
+from regionhub.events.models import Event
 
-from .models import AwardNomination
+from .models import AwardNomination, AwardRound
 from .services import ProgrammeError
 
 A = AwardNomination.Status
@@ -96,6 +97,49 @@ def award_set_status(*, actor, nomination: AwardNomination, status: str) -> Awar
         after=snapshot(nomination),
     )
     return nomination
+
+
+@transaction.atomic
+def award_set_ceremony(*, actor, year: int, event: Event | None) -> AwardRound:
+    """Name the event at which the year's awards are presented (None: no event yet); regional
+    admins only. The event page then shows the year's shortlist and winners."""
+    require(is_regional_admin(actor), "Only regional admins choose the awards ceremony.")
+    if event is not None and event.status == Event.Status.CANCELLED:
+        raise AwardError("That event is cancelled: choose another", field="ceremony")
+    award_round, _ = AwardRound.objects.select_for_update().get_or_create(year=year)
+    before = {"ceremony": award_round.ceremony_id}
+    award_round.ceremony = event
+    award_round.save(update_fields=["ceremony"])
+    audit_record(
+        actor=actor,
+        action="programmes.award.ceremony_set",
+        obj=award_round,
+        before=before,
+        after={"ceremony": award_round.ceremony_id},
+    )
+    return award_round
+
+
+def ceremony_candidates(year: int) -> QuerySet[Event]:
+    """Events an admin may choose as the year's ceremony: any not cancelled that starts in the
+    award year or the next (ceremonies often follow the year they celebrate), and the one
+    already chosen."""
+    london = timezone.get_current_timezone()
+    first = datetime.datetime(year, 1, 1, tzinfo=london)
+    last = datetime.datetime(year + 2, 1, 1, tzinfo=london)
+    chosen = AwardRound.objects.filter(year=year).values("ceremony_id")
+    return (
+        Event.objects.filter(
+            Q(starts_at__gte=first, starts_at__lt=last) & ~Q(status=Event.Status.CANCELLED)
+            | Q(pk__in=chosen)
+        )
+        .only("pk", "title", "starts_at", "status")
+        .order_by("starts_at", "pk")
+    )
+
+
+def award_round(year: int) -> AwardRound | None:
+    return AwardRound.objects.filter(year=year).select_related("ceremony").first()
 
 
 def awards_for(year: int) -> QuerySet[AwardNomination]:

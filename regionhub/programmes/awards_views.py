@@ -11,7 +11,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from regionhub.core.permissions import is_regional_admin
+from regionhub.core.templatetags.rh import long_date
 from regionhub.directory.models import Organisation
+from regionhub.events.models import Event
 
 from . import awards
 from .models import AwardNomination
@@ -40,6 +42,23 @@ class NominationForm(django_forms.Form):
         self.fields["authority"].queryset = authorities
 
 
+class CeremonyForm(django_forms.Form):
+    ceremony = django_forms.ModelChoiceField(
+        queryset=Event.objects.none(),
+        required=False,
+        label="Ceremony event",
+        empty_label="No event yet",
+        help_text="Events of this year and the next. Its page will show the shortlist and winners.",
+    )
+
+    def __init__(self, *args, year: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ceremony"].queryset = awards.ceremony_candidates(year)
+        self.fields["ceremony"].label_from_instance = lambda e: (
+            f"{e.title}, {long_date(timezone.localtime(e.starts_at))}" if e.starts_at else e.title
+        )
+
+
 def _year(request) -> int:
     try:
         return int(request.GET.get("year", ""))
@@ -53,6 +72,13 @@ def award_list(request):
     user = request.user
     admin = is_regional_admin(user)
     nominations = awards.awards_for(year) if admin else awards.award_winners(year)
+    award_round = awards.award_round(year)
+    ceremony = award_round.ceremony if award_round else None
+    if ceremony is not None and not (admin or ceremony.status != Event.Status.DRAFT):
+        ceremony = None
+    ceremony_form = None
+    if admin:
+        ceremony_form = CeremonyForm(year=year, initial={"ceremony": ceremony})
     return render(
         request,
         "programmes/award_list.html",
@@ -63,6 +89,8 @@ def award_list(request):
             "is_admin": admin,
             "may_nominate": admin or bool(awards.nominating_authority_ids(user)),
             "statuses": AwardNomination.Status.choices,
+            "ceremony": ceremony,
+            "ceremony_form": ceremony_form,
         },
     )
 
@@ -116,3 +144,29 @@ def award_status(request, pk: int):
     else:
         messages.success(request, f"{nomination.team}: saved.")
     return redirect(f"{reverse('programmes:award-list')}?year={nomination.year}")
+
+
+@login_required
+@require_POST
+def award_ceremony(request, year: int):
+    """Name the event at which the year's awards are presented; regional admins only."""
+    if not is_regional_admin(request.user):
+        raise Http404
+    form = CeremonyForm(request.POST, year=year)
+    back = f"{reverse('programmes:award-list')}?year={year}"
+    if not form.is_valid():
+        messages.error(request, "Choose an event from the list")
+        return redirect(back)
+    try:
+        awards.award_set_ceremony(
+            actor=request.user, year=year, event=form.cleaned_data["ceremony"]
+        )
+    except (awards.AwardError, PermissionDenied) as error:
+        messages.error(request, getattr(error, "message", str(error)))
+    else:
+        event = form.cleaned_data["ceremony"]
+        messages.success(
+            request,
+            f"The {year} awards are presented at {event.title}." if event else "Ceremony removed.",
+        )
+    return redirect(back)

@@ -17,9 +17,12 @@ from regionhub.accounts.models import User
 from regionhub.directory import services as directory_services
 from regionhub.directory.demo import ADMIN_EMAIL, DEMO_LOGINS
 from regionhub.directory.models import Organisation, Person
+from regionhub.events import selectors as event_selectors
+from regionhub.events import services as event_services
+from regionhub.events.models import Event
 
 from . import awards, mentoring, services
-from .models import Application, Cohort, MentoringScheme, Programme
+from .models import Application, AwardRound, Cohort, MentoringScheme, Programme
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 MARKER = "Breaking Through"
@@ -278,12 +281,47 @@ def _awards(admin: User, authorities: list[Organisation]) -> int:
     return len(made)
 
 
+CEREMONY = "Team Excellence Awards ceremony"
+
+
+def _ceremony(admin: User) -> bool:
+    """Last year's awards presented at a ceremony a month ago, whose event page shows the
+    winners and shortlist. Made once, also on a database whose programmes demo came before the
+    ceremony existed; True when it was made now."""
+    year = timezone.localdate().year - 1
+    if AwardRound.objects.filter(year=year, ceremony__isnull=False).exists():
+        return False
+    title = f"{CEREMONY} {year}"
+    event = event_selectors.events_visible_to(admin).filter(title=title).first()
+    if event is None:
+        day = timezone.localdate() - datetime.timedelta(days=30)
+        start = datetime.datetime.combine(day, datetime.time(18), LONDON)
+        event = event_services.event_create(
+            actor=admin,
+            data={
+                "kind": Event.Kind.CONFERENCE,
+                "title": title,
+                "description": "Each director and trust chief executive presents their "
+                "authority's Team of Excellence; the winners are announced on the night.",
+                "venue": "Birmingham",
+                "audience": "Directors, chief executives and the nominated teams",
+                "capacity": 150,
+            },
+            sessions=[(start, start + datetime.timedelta(hours=3))],
+        )
+        event_services.event_publish(actor=admin, event=event)
+    awards.award_set_ceremony(actor=admin, year=year, event=event)
+    return True
+
+
 @transaction.atomic
 def load_demo_data() -> str:
     """Load the programmes demo unless it is there already; returns a one-line summary."""
-    if Programme.objects.filter(title=MARKER).exists():
-        return "Programmes demo already loaded; nothing changed."
     admin = User.objects.filter(email__iexact=ADMIN_EMAIL).first()
+    if Programme.objects.filter(title=MARKER).exists():
+        if admin is not None and _ceremony(admin):
+            return "Programmes demo already loaded; the awards ceremony event added."
+        return "Programmes demo already loaded; nothing changed."
     if admin is None:
         return "Programmes demo not loaded: load the directory demo first."
     authorities = list(
@@ -368,9 +406,10 @@ def load_demo_data() -> str:
                 interested += 1
     scheme = _mentoring(admin, authorities)
     nominations = _awards(admin, authorities)
+    _ceremony(admin)
     return (
         f"Programmes demo loaded: {len(p)} programmes, {Cohort.objects.count()} cohorts, "
         f"{Application.objects.count()} applications, {interested} registrations of interest, "
         f"{scheme.mentees.count()} mentees, {scheme.mentors.count()} mentors and "
-        f"{nominations} award nominations."
+        f"{nominations} award nominations, presented at the {CEREMONY.lower()}."
     )

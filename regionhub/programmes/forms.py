@@ -156,10 +156,18 @@ class ApplicationForm(forms.Form):
 
 
 class NominationForm(forms.Form):
+    """The person is chosen from a search's results (at most a few dozen are shown), but any of
+    `people` is accepted, so that the choice is checked against whom the user may nominate."""
+
     person = forms.ModelChoiceField(
         queryset=Person.objects.none(),
         label="Who are you nominating?",
-        error_messages={"required": "Choose who to nominate"},
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "Choose who to nominate",
+            "invalid_choice": "Choose someone from the list: you can nominate people of the "
+            "authorities you coordinate",
+        },
     )
     statement = forms.CharField(
         required=False, label="Why this person", widget=forms.Textarea(attrs={"rows": 3})

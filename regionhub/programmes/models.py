@@ -96,7 +96,12 @@ class Cohort(models.Model):
                 name="cohort_ends_after_starts",
             )
         ]
-        indexes = [models.Index(fields=["programme", "deadline"])]
+        indexes = [
+            models.Index(fields=["programme", "deadline"]),
+            # The programme list asks when the next cohort closes, to know how long its cached
+            # "open now" column stays true.
+            models.Index(fields=["deadline"], name="cohort_deadline_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.programme.title}: {self.name}"
@@ -366,6 +371,26 @@ class Match(models.Model):
 
 
 # The Team Excellence Awards -----------------------------------------------------------------
+
+
+class AwardRound(models.Model):
+    """One year's Team Excellence Awards as a whole: where they are presented."""
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    ceremony = models.ForeignKey(
+        "events.Event",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The event at which the year's awards are presented.",
+    )
+
+    class Meta:
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"Team Excellence Awards {self.year}"
 
 
 class AwardNomination(models.Model):

@@ -1,37 +1,127 @@
-"""Reads for programme pages and reports; each page's query count does not grow with the data."""
+"""Reads for programme pages and reports; each page's query count does not grow with the data.
+
+Pages whose tables are the same for every reader (the programme list, the places on a cohort, the
+savings report) get them from the fragment cache (`{% datacache %}`) until the programmes data
+or the directory changes; the objects here compute their rows on first use, so a cached table
+costs no query at all. `cache_parts()` lists what such a table depends on besides the data.
+"""
 
 import datetime
 import decimal
-import uuid
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
-from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, ExtractYear
+from django.urls import reverse
 from django.utils import timezone
 
+from regionhub.core.pagecache import data_version
 from regionhub.core.permissions import coordinated_ids, is_regional_admin
-from regionhub.directory.models import Organisation
+from regionhub.directory.models import Organisation, Person
 
-from .models import Application, Cohort, CohortPlaces, Interest, Programme
+from .models import (
+    Application,
+    AwardNomination,
+    AwardRound,
+    Cohort,
+    CohortPlaces,
+    Interest,
+    Programme,
+)
 
 HOLDING = Q(applications__status__in=Application.HOLDING)
 
 
-def programmes_list() -> QuerySet[Programme]:
-    """Every programme with its provider, how many cohorts are open and open interest."""
-    now = timezone.now()
-    return (
-        Programme.objects.select_related("provider")
-        .annotate(
-            open_cohorts=Count("cohorts", filter=Q(cohorts__deadline__gt=now), distinct=True),
-            interested=Count(
-                "interests", filter=Q(interests__told_about__isnull=True), distinct=True
-            ),
+def directory_version() -> str:
+    """Cached programme tables name organisations, so they follow the directory's changes too."""
+    return data_version("directory")
+
+
+def _page_number(raw) -> int:
+    try:
+        return max(int(raw or 1), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+# The programme list --------------------------------------------------------------------------
+
+
+class ProgrammeListing:
+    """One page of the programme list, optionally searched or narrowed to programmes taking
+    applications. Nothing is read until the table is rendered."""
+
+    PER_PAGE = 25
+
+    def __init__(self, *, q: str = "", open_only: bool = False, page=1):
+        self.q = q.strip()
+        self.open_only = open_only
+        self.page_number = _page_number(page)
+        self.now = timezone.now()
+
+    def queryset(self) -> QuerySet[Programme]:
+        open_cohort = Cohort.objects.filter(programme=OuterRef("pk"), deadline__gt=self.now)
+        waiting = (
+            Interest.objects.filter(programme=OuterRef("pk"), told_about__isnull=True)
+            .order_by()
+            .values("programme")
+            .annotate(n=Count("pk"))
+            .values("n")
         )
-        .order_by("title", "pk")
-    )
+        qs = Programme.objects.select_related("provider").annotate(
+            open_cohorts=Exists(open_cohort),
+            interested=Coalesce(Subquery(waiting, output_field=IntegerField()), Value(0)),
+        )
+        if self.q:
+            qs = qs.filter(
+                Q(title__icontains=self.q)
+                | Q(provider__name__icontains=self.q)
+                | Q(audience__icontains=self.q)
+            )
+        if self.open_only:
+            qs = qs.filter(Exists(open_cohort))
+        return qs.order_by("title", "pk")
+
+    @cached_property
+    def page(self) -> Page:
+        return Paginator(self.queryset(), self.PER_PAGE).get_page(self.page_number)
+
+    def next_deadline(self) -> datetime.datetime | None:
+        """The next moment a cohort closes: until then, the 'open now' column stays true."""
+        return (
+            Cohort.objects.filter(deadline__gt=self.now)
+            .order_by("deadline")
+            .values_list("deadline", flat=True)
+            .first()
+        )
+
+    def cache_parts(self) -> list:
+        return [
+            directory_version(),
+            self.q,
+            self.open_only,
+            self.page_number,
+            self.next_deadline(),
+        ]
 
 
 def cohorts_of(programme: Programme) -> QuerySet[Cohort]:
@@ -116,6 +206,104 @@ def applications_visible_to(user, cohort: Cohort) -> QuerySet[Application]:
     return queryset.filter(condition)
 
 
+@dataclass
+class ApplicationAction:
+    url: str
+    label: str
+    style: str = "secondary"
+
+
+@dataclass
+class ApplicationRow:
+    application: Application
+    actions: list[ApplicationAction]
+
+
+class CohortApplications:
+    """One page of the applications a reader may see on a cohort, optionally narrowed to a
+    status or searched by person or authority, each with the steps the reader may take."""
+
+    PER_PAGE = 25
+
+    def __init__(self, user, cohort: Cohort, *, status: str = "", q: str = "", page=1):
+        self.user, self.cohort = user, cohort
+        self.status = status if status in Application.Status.values else ""
+        self.q = q.strip()
+        self.page_number = _page_number(page)
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.status or self.q)
+
+    def cache_parts(self) -> list:
+        """Whose view this is: every regional admin sees the same table; anyone else sees the
+        applications of the authorities they coordinate and their own."""
+        if is_regional_admin(self.user):
+            viewer = "admin"
+        elif self.user.is_authenticated:
+            viewer = f"{sorted(coordinated_ids(self.user))}:{self.user.person_id}"
+        else:
+            viewer = "anonymous"
+        return [
+            directory_version(),
+            self.cohort.pk,
+            viewer,
+            self.status,
+            self.q,
+            self.page_number,
+        ]
+
+    @cached_property
+    def page(self) -> Page:
+        # People are read for the page's rows only: joining them before the sort would read
+        # the whole directory to order a thousand applications.
+        qs = (
+            applications_visible_to(self.user, self.cohort)
+            .select_related(None)
+            .select_related("authority")
+            .prefetch_related("person")
+        )
+        if self.status:
+            qs = qs.filter(status=self.status)
+        if self.q:
+            qs = qs.filter(
+                Q(person__name__icontains=self.q)
+                | Q(authority__name__icontains=self.q)
+                | Q(authority__short_name__icontains=self.q)
+            )
+        return Paginator(qs, self.PER_PAGE).get_page(self.page_number)
+
+    @cached_property
+    def rows(self) -> list[ApplicationRow]:
+        admin = is_regional_admin(self.user)
+        managed = coordinated_ids(self.user)
+        return [
+            ApplicationRow(a, self._actions(a, admin, admin or a.authority_id in managed))
+            for a in self.page.object_list
+        ]
+
+    @staticmethod
+    def _actions(a: Application, admin: bool, manages: bool) -> list[ApplicationAction]:
+        if not manages:
+            return []
+        S = Application.Status
+        steps = []
+        if a.status == S.APPLIED:
+            steps.append(("endorse", "Endorse", "secondary"))
+        if admin and a.status == S.ENDORSED:
+            steps.append(("confirm", "Confirm place", "secondary"))
+        if admin and a.status in (S.APPLIED, S.WAITLISTED, S.ENDORSED):
+            steps.append(("refuse", "Not selected", "secondary"))
+        if a.status not in Application.CLOSED:
+            steps.append(("withdraw", "Withdraw", "warning"))
+        return [
+            ApplicationAction(
+                reverse("programmes:application-action", args=[a.pk, action]), label, style
+            )
+            for action, label, style in steps
+        ]
+
+
 def my_application(user, cohort: Cohort) -> Application | None:
     if not (user.is_authenticated and user.person_id):
         return None
@@ -161,6 +349,49 @@ def interested_people(programme: Programme) -> QuerySet[Interest]:
     )
 
 
+# Choosing whom to nominate -------------------------------------------------------------------
+
+NOMINEES_SHOWN = 20
+
+
+def nominees_for(user) -> QuerySet[Person]:
+    """Whom a user may nominate: anyone at a member authority for a regional admin, the people
+    of the authorities they coordinate for a coordinator, nobody otherwise."""
+    if is_regional_admin(user):
+        return Person.objects.filter(organisation__is_member=True)
+    return Person.objects.filter(organisation_id__in=coordinated_ids(user))
+
+
+@dataclass
+class NomineeSearch:
+    q: str
+    people: Sequence[Person]
+    more: bool
+
+
+def nominee_search(
+    user, cohort: Cohort, q: str = "", *, keep: int | None = None, limit: int = NOMINEES_SHOWN
+) -> NomineeSearch:
+    """The first `limit` people the user may nominate whose name or email contains `q`, by name,
+    each with `applied` set when they already have an application on the cohort; `more` says
+    that others match too. `keep` is a person already chosen (on a form sent back with an
+    error), kept in the list whatever the search."""
+    q = q.strip()
+    qs = (
+        nominees_for(user)
+        .select_related("organisation")
+        .annotate(applied=Exists(Application.objects.filter(cohort=cohort, person=OuterRef("pk"))))
+        .order_by("name", "pk")
+    )
+    found = qs.filter(Q(name__icontains=q) | Q(email__icontains=q)) if q else qs
+    people = list(found[: limit + 1])
+    more = len(people) > limit
+    people = people[:limit]
+    if keep is not None and all(p.pk != keep for p in people):
+        people = list(qs.filter(pk=keep)) + people
+    return NomineeSearch(q=q, people=people, more=more)
+
+
 # Savings -------------------------------------------------------------------------------------
 
 
@@ -170,17 +401,145 @@ def financial_year(day: datetime.date) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
+def _year_label(start: int) -> str:
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
 def _year_range(year: str) -> tuple[datetime.date, datetime.date]:
     start = int(year.split("-")[0])
     return datetime.date(start, 4, 1), datetime.date(start + 1, 3, 31)
 
 
-def _held(year: str | None) -> QuerySet[Application]:
+def _held(year: str | None = None, programme_id: int | None = None) -> QuerySet[Application]:
     held = Application.objects.filter(status__in=Application.HOLDING)
     if year:
         first, last = _year_range(year)
         held = held.filter(cohort__starts__gte=first, cohort__starts__lte=last)
+    if programme_id is not None:
+        held = held.filter(cohort__programme_id=programme_id)
     return held
+
+
+SAVING = Sum(
+    F("cohort__programme__direct_price") - F("cohort__programme__regional_price"),
+    output_field=DecimalField(max_digits=14, decimal_places=2),
+)
+# The financial year a cohort's places count in, by its start date (April to March).
+YEAR_START = Case(
+    When(cohort__starts__month__gte=4, then=ExtractYear("cohort__starts")),
+    default=ExtractYear("cohort__starts") - 1,
+    output_field=IntegerField(),
+)
+
+
+@dataclass
+class SavingsLine:
+    """Places held and money saved for one year, programme, cohort or authority."""
+
+    label: str
+    places: int
+    saving: decimal.Decimal
+    key: str | int | None = None
+    detail: str = ""
+
+
+def _line(label: str, row: Mapping[str, Any], key=None, detail: str = "") -> SavingsLine:
+    return SavingsLine(label, row["places"], decimal.Decimal(row["saving"] or 0), key, detail)
+
+
+class SavingsReport:
+    """The savings report, summed in the database and read on first use: the total and each
+    financial year; for the chosen year (or all years), each programme (a page at a time) and
+    each authority; for a chosen programme, each of its cohorts. However many applications
+    there are, each part is one grouped query whose rows are as many as there are years,
+    programmes on the page, authorities or cohorts of one programme."""
+
+    PROGRAMMES_PER_PAGE = 25
+    COHORTS_PER_PAGE = 50
+
+    def __init__(self, *, year: str | None = None, programme: Programme | None = None, page=1):
+        self.year = year
+        self.programme = programme
+        self.page_number = _page_number(page)
+
+    def cache_parts(self) -> list:
+        return [
+            directory_version(),
+            self.year,
+            self.programme.pk if self.programme else None,
+            self.page_number,
+        ]
+
+    @cached_property
+    def by_year(self) -> list[SavingsLine]:
+        """Every financial year, whatever is chosen: the report's navigation."""
+        rows = (
+            _held(programme_id=self.programme.pk if self.programme else None)
+            .annotate(fy=YEAR_START)
+            .values("fy")
+            .annotate(places=Count("pk"), saving=SAVING)
+            .order_by("fy")
+        )
+        return [_line(_year_label(r["fy"]), r, key=_year_label(r["fy"])) for r in rows]
+
+    @cached_property
+    def total(self) -> SavingsLine:
+        lines = [y for y in self.by_year if not self.year or y.key == self.year]
+        return SavingsLine(
+            "Total",
+            sum(y.places for y in lines),
+            sum((y.saving for y in lines), decimal.Decimal(0)),
+        )
+
+    @cached_property
+    def programmes(self) -> Page:
+        rows = (
+            _held(self.year)
+            .values("cohort__programme_id", "cohort__programme__title")
+            .annotate(places=Count("pk"), saving=SAVING)
+            .order_by("-saving", "cohort__programme__title", "cohort__programme_id")
+        )
+        page = Paginator(rows, self.PROGRAMMES_PER_PAGE).get_page(self.page_number)
+        lines = [
+            _line(r["cohort__programme__title"], r, key=r["cohort__programme_id"])
+            for r in page.object_list
+        ]
+        return Page(lines, page.number, page.paginator)
+
+    @cached_property
+    def by_authority(self) -> list[SavingsLine]:
+        rows = (
+            _held(self.year, self.programme.pk if self.programme else None)
+            .values("authority_id", "authority__name")
+            .annotate(places=Count("pk"), saving=SAVING)
+            .order_by("authority__name", "authority_id")
+        )
+        return [
+            _line(r["authority__name"] or "Outside the authorities", r, key=r["authority_id"])
+            for r in rows
+        ]
+
+    @cached_property
+    def cohorts(self) -> Page:
+        """The chosen programme's cohorts (in the chosen year)."""
+        assert self.programme is not None
+        rows = (
+            _held(self.year, self.programme.pk)
+            .values("cohort_id", "cohort__name", "cohort__starts")
+            .annotate(places=Count("pk"), saving=SAVING)
+            .order_by("-cohort__starts", "cohort_id")
+        )
+        page = Paginator(rows, self.COHORTS_PER_PAGE).get_page(self.page_number)
+        lines = [
+            _line(
+                r["cohort__name"],
+                r,
+                key=r["cohort_id"],
+                detail=financial_year(r["cohort__starts"]),
+            )
+            for r in page.object_list
+        ]
+        return Page(lines, page.number, page.paginator)
 
 
 @dataclass
@@ -196,107 +555,6 @@ class SavingsRow:
     @property
     def saving(self) -> decimal.Decimal:
         return self.places * self.saving_per_place
-
-
-@dataclass
-class CohortSaving:
-    year: str
-    programme: str
-    cohort: str
-    cohort_id: int
-    places: int
-    saving: decimal.Decimal
-
-
-@dataclass
-class Savings:
-    cohorts: list[CohortSaving]
-    by_year: dict[str, decimal.Decimal]
-    by_programme: dict[str, decimal.Decimal]
-    by_authority: dict[str, decimal.Decimal]
-    total: decimal.Decimal
-
-
-SAVINGS_VERSION_KEY = "programmes.savings.version"
-
-
-def savings_changed() -> None:
-    """Retire every cached savings report. Services call it when places or prices change: at
-    once, and again once the change commits, so that a report read in between is not kept."""
-    cache.set(SAVINGS_VERSION_KEY, uuid.uuid4().hex, None)
-    transaction.on_commit(lambda: cache.set(SAVINGS_VERSION_KEY, uuid.uuid4().hex, None))
-
-
-def savings(*, year: str | None = None) -> Savings:
-    """The report, from the cache while no place or price has changed since it was made.
-
-    At national scale the grouping reads every place held, too slow to repeat on each view of
-    a report that changes only when a place does."""
-    version = cache.get(SAVINGS_VERSION_KEY)
-    if version is None:
-        version = uuid.uuid4().hex
-        cache.add(SAVINGS_VERSION_KEY, version, None)
-        version = cache.get(SAVINGS_VERSION_KEY, version)
-    key = f"programmes.savings:{version}:{year or 'all'}"
-    report = cache.get(key)
-    if report is None:
-        report = savings_uncached(year=year)
-        cache.set(key, report, 24 * 3600)
-    return report
-
-
-def savings_uncached(*, year: str | None = None) -> Savings:
-    """Places taken × (direct − regional price), by cohort, financial year (April to March),
-    programme and authority. Two grouped queries whose results are as long as there are
-    cohorts and authorities, however many applications there are."""
-    per_cohort = (
-        _held(year)
-        .values(
-            "cohort_id",
-            "cohort__name",
-            "cohort__starts",
-            "cohort__programme__title",
-            "cohort__programme__regional_price",
-            "cohort__programme__direct_price",
-        )
-        .annotate(n=Count("pk"))
-        .order_by("cohort__starts", "cohort__programme__title", "cohort_id")
-    )
-    cohorts = [
-        CohortSaving(
-            year=financial_year(g["cohort__starts"]),
-            programme=g["cohort__programme__title"],
-            cohort=g["cohort__name"],
-            cohort_id=g["cohort_id"],
-            places=g["n"],
-            saving=g["n"]
-            * (g["cohort__programme__direct_price"] - g["cohort__programme__regional_price"]),
-        )
-        for g in per_cohort
-    ]
-    by_year: dict[str, decimal.Decimal] = defaultdict(decimal.Decimal)
-    by_programme: dict[str, decimal.Decimal] = defaultdict(decimal.Decimal)
-    for c in cohorts:
-        by_year[c.year] += c.saving
-        by_programme[c.programme] += c.saving
-    saving = F("cohort__programme__direct_price") - F("cohort__programme__regional_price")
-    per_authority = (
-        _held(year)
-        .values("authority__name")
-        .annotate(s=Sum(saving, output_field=DecimalField(max_digits=14, decimal_places=2)))
-        .order_by("authority__name")
-    )
-    by_authority = {
-        (g["authority__name"] or "Outside the authorities"): decimal.Decimal(g["s"] or 0)
-        for g in per_authority
-    }
-    return Savings(
-        cohorts=cohorts,
-        by_year=dict(sorted(by_year.items())),
-        by_programme=dict(sorted(by_programme.items())),
-        by_authority=by_authority,
-        total=sum((c.saving for c in cohorts), decimal.Decimal(0)),
-    )
 
 
 def savings_rows(*, year: str | None = None) -> list[SavingsRow]:
@@ -327,4 +585,57 @@ def savings_rows(*, year: str | None = None) -> list[SavingsRow]:
             - g["cohort__programme__regional_price"],
         )
         for g in grouped
+    ]
+
+
+# Team Excellence Awards at their ceremony ----------------------------------------------------
+
+
+@dataclass
+class EventAwards:
+    """One year's awards as the ceremony event shows them."""
+
+    year: int
+    winners: list[AwardNomination]
+    shortlisted: list[AwardNomination]
+    url: str
+
+    @property
+    def announced(self) -> bool:
+        return bool(self.winners or self.shortlisted)
+
+
+def awards_for_event(event_id: int) -> list[EventAwards]:
+    """The award years presented at this event, each with its winners and shortlist (never the
+    other nominations, which stay with the Regional Team). Two queries, one when no award year
+    names the event."""
+    years = list(
+        AwardRound.objects.filter(ceremony_id=event_id)
+        .order_by("-year")
+        .values_list("year", flat=True)
+    )
+    if not years:
+        return []
+    shown = (
+        AwardNomination.objects.filter(
+            year__in=years,
+            status__in=[AwardNomination.Status.WINNER, AwardNomination.Status.SHORTLISTED],
+        )
+        .select_related("authority")
+        .order_by("authority__name", "pk")
+    )
+    by_year: dict[int, list[AwardNomination]] = defaultdict(list)
+    for nomination in shown:
+        by_year[nomination.year].append(nomination)
+    url = reverse("programmes:award-list")
+    return [
+        EventAwards(
+            year=year,
+            winners=[n for n in by_year[year] if n.status == AwardNomination.Status.WINNER],
+            shortlisted=[
+                n for n in by_year[year] if n.status == AwardNomination.Status.SHORTLISTED
+            ],
+            url=f"{url}?year={year}",
+        )
+        for year in years
     ]

@@ -19,7 +19,7 @@ from regionhub.core.audit import audit_record, snapshot
 from regionhub.core.permissions import coordinated_ids, is_regional_admin, require
 from regionhub.directory.models import Organisation, Person
 
-from . import selectors
+from .apps import programmes_changed
 from .models import Application, Cohort, CohortPlaces, Interest, Programme
 
 S = Application.Status
@@ -115,7 +115,6 @@ def programme_update(*, actor, programme: Programme, data: dict[str, Any]) -> Pr
     for key in PROGRAMME_FIELDS:
         setattr(programme, key, merged[key])
     programme.save()
-    selectors.savings_changed()
     audit_record(
         actor=actor,
         action="programmes.programme.updated",
@@ -179,6 +178,7 @@ def cohort_create(
         waiting = Interest.objects.filter(programme=programme, told_about__isnull=True)
         ids = list(waiting.values_list("pk", flat=True))
         waiting.update(told_about=cohort)
+        programmes_changed()  # a bulk update sends no signal; the list counts open interest
         for pk in ids:
             _on_commit(tasks.send_interest_email, pk)
     return cohort
@@ -207,7 +207,6 @@ def cohort_update(
     for key in COHORT_FIELDS:
         setattr(cohort, key, merged[key])
     cohort.save()
-    selectors.savings_changed()
     _set_places(cohort, shares)
     audit_record(
         actor=actor,
@@ -393,8 +392,6 @@ def places_left(cohort: Cohort, authority_id: int | None) -> int:
 
 
 def _set_status(application: Application, status: str, *, actor, action: str, **extra) -> None:
-    if (status in Application.HOLDING) != application.holds_place:
-        selectors.savings_changed()
     before = snapshot(application)
     application.status = status
     application.updated = timezone.now()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/cohorts/add/", views.cohort_create, name="cohort-create"),
     path("cohorts/<int:pk>/", views.cohort_detail, name="cohort-detail"),
     path("cohorts/<int:pk>/edit/", views.cohort_edit, name="cohort-edit"),
+    path("cohorts/<int:pk>/nominate/", views.cohort_nominate, name="cohort-nominate"),
     path(
         "applications/<int:pk>/<slug:action>/",
         views.application_action,
@@ -22,6 +23,7 @@ urlpatterns = [
     path("awards/", awards_views.award_list, name="award-list"),
     path("awards/nominate/", awards_views.award_nominate, name="award-nominate"),
     path("awards/<int:pk>/status/", awards_views.award_status, name="award-status"),
+    path("awards/<int:year>/ceremony/", awards_views.award_ceremony, name="award-ceremony"),
     path("mentoring/", mentoring_views.scheme_home, name="mentoring-home"),
     path("mentoring/<int:pk>/", mentoring_views.scheme_detail, name="mentoring-scheme"),
     path("mentoring/<int:pk>/apply/", mentoring_views.mentee_apply, name="mentoring-apply"),

@@ -10,15 +10,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST
 
 from regionhub.core.permissions import coordinated_ids, is_regional_admin
-from regionhub.directory.models import Person
 
 from . import exporting, forms, selectors, services
+from .apps import NAMESPACE
 from .models import Application, Cohort, Programme
 
 # Access helpers ------------------------------------------------------------------------------
@@ -56,18 +56,19 @@ def _service_error(form, error: services.ProgrammeError) -> None:
 # Programmes ----------------------------------------------------------------------------------
 
 
-PER_PAGE = 50
-
-
 def programme_list(request):
-    page = Paginator(selectors.programmes_list(), PER_PAGE).get_page(request.GET.get("page"))
+    listing = selectors.ProgrammeListing(
+        q=request.GET.get("q", ""),
+        open_only=request.GET.get("open") == "1",
+        page=request.GET.get("page"),
+    )
     return render(
         request,
         "programmes/programme_list.html",
         {
             "nav": "programmes",
-            "programmes": page.object_list,
-            "page": page,
+            "listing": listing,
+            "namespace": NAMESPACE,
             "is_admin": is_regional_admin(request.user),
         },
     )
@@ -237,55 +238,32 @@ def cohort_edit(request, pk: int):
     )
 
 
-def _nominees(user):
-    if is_regional_admin(user):
-        return Person.objects.filter(organisation__is_member=True).order_by("name", "pk")
-    return Person.objects.filter(organisation_id__in=coordinated_ids(user)).order_by("name", "pk")
+def _may_nominate(user) -> bool:
+    return is_regional_admin(user) or bool(coordinated_ids(user))
 
 
 def cohort_detail(request, pk: int):
     cohort = access_cohort(pk)
     user = request.user
     mine = selectors.my_application(user, cohort)
-    may_nominate = is_regional_admin(user) or bool(coordinated_ids(user))
     apply_form = forms.ApplicationForm(request.POST or None, prefix="apply")
-    nominate_form = forms.NominationForm(
-        request.POST or None, prefix="nominate", people=_nominees(user)
-    )
     if request.method == "POST":
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if "nominate" in request.POST:
-            if not may_nominate:
-                raise Http404
-            form = nominate_form
-            apply_form = forms.ApplicationForm(prefix="apply")
-        else:
-            form = apply_form
-            nominate_form = forms.NominationForm(prefix="nominate", people=_nominees(user))
-        if form.is_valid():
+        if apply_form.is_valid():
             try:
-                if form is nominate_form:
-                    application = services.application_nominate(
-                        actor=user,
-                        cohort=cohort,
-                        person=form.cleaned_data["person"],
-                        statement=form.cleaned_data["statement"],
-                    )
-                    done = f"{application.person.name} is nominated."
-                else:
-                    services.application_create(
-                        actor=user, cohort=cohort, statement=form.cleaned_data["statement"]
-                    )
-                    done = (
-                        "Your application is sent. Your authority's coordinator will consider it."
-                    )
+                services.application_create(
+                    actor=user, cohort=cohort, statement=apply_form.cleaned_data["statement"]
+                )
             except services.ProgrammeError as error:
-                _service_error(form, error)
+                _service_error(apply_form, error)
             except PermissionDenied as error:
-                form.add_error(None, str(error))
+                apply_form.add_error(None, str(error))
             else:
-                messages.success(request, done)
+                messages.success(
+                    request,
+                    "Your application is sent. Your authority's coordinator will consider it.",
+                )
                 return redirect(cohort)
     return render(
         request,
@@ -294,15 +272,69 @@ def cohort_detail(request, pk: int):
             "nav": "programmes",
             "cohort": cohort,
             "programme": cohort.programme,
-            "places": selectors.cohort_places(cohort),
-            "applications": selectors.applications_visible_to(user, cohort),
+            "places": SimpleLazyObject(lambda: selectors.cohort_places(cohort)),
+            "namespace": NAMESPACE,
+            "directory_version": selectors.directory_version(),
+            "applications": selectors.CohortApplications(
+                user,
+                cohort,
+                status=request.GET.get("status", ""),
+                q=request.GET.get("q", ""),
+                page=request.GET.get("page"),
+            ),
+            "statuses": Application.Status.choices,
             "mine": mine,
             "is_admin": is_regional_admin(user),
             "managed": coordinated_ids(user),
-            "may_nominate": may_nominate,
+            "may_nominate": _may_nominate(user),
             "apply_form": apply_form,
-            "nominate_form": nominate_form,
-            "form": apply_form if apply_form.errors else nominate_form,
+            "form": apply_form,
+            "is_open": cohort.is_open(),
+        },
+    )
+
+
+@login_required
+def cohort_nominate(request, pk: int):
+    """Choose a colleague by searching (name or email), then nominate them. The search shows a
+    bounded list, so the page stays light however many people the user may nominate."""
+    user = request.user
+    if not _may_nominate(user):
+        raise Http404
+    cohort = access_cohort(pk)
+    source = request.POST if request.method == "POST" else request.GET
+    q = source.get("q", "")
+    form = forms.NominationForm(request.POST or None, people=selectors.nominees_for(user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.application_nominate(
+                actor=user,
+                cohort=cohort,
+                person=form.cleaned_data["person"],
+                statement=form.cleaned_data["statement"],
+            )
+        except services.ProgrammeError as error:
+            _service_error(form, error)
+        except PermissionDenied as error:
+            form.add_error("person", str(error))
+        else:
+            messages.success(request, f"{application.person.name} is nominated.")
+            return redirect(cohort)
+    chosen = form["person"].value() if form.is_bound else None
+    try:
+        keep = int(chosen) if chosen else None
+    except (TypeError, ValueError):
+        keep = None
+    return render(
+        request,
+        "programmes/cohort_nominate.html",
+        {
+            "nav": "programmes",
+            "cohort": cohort,
+            "programme": cohort.programme,
+            "form": form,
+            "search": selectors.nominee_search(user, cohort, q, keep=keep),
+            "chosen": str(chosen or ""),
             "is_open": cohort.is_open(),
         },
     )
@@ -348,13 +380,22 @@ def savings_report(request):
         raise Http404
     if fmt in exporting.FORMATS:
         return exporting.savings_response(selectors.savings_rows(year=year), fmt)
+    programme = None
+    if request.GET.get("programme"):
+        try:
+            programme = access_programme(int(request.GET["programme"]))
+        except ValueError:
+            raise Http404 from None
     return render(
         request,
         "programmes/savings_report.html",
         {
             "nav": "programmes",
-            "report": selectors.savings(year=year),
-            "years": selectors.savings().by_year if year else None,
+            "report": selectors.SavingsReport(
+                year=year, programme=programme, page=request.GET.get("page")
+            ),
+            "namespace": NAMESPACE,
             "year": year,
+            "programme": programme,
         },
     )

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from regionhub.programmes.models import Application, Cohort, MenteeApplication
 
-from .conftest import ADMIN, MEMBER, check_axe, sign_in, submit, visit
+from .conftest import ADMIN, MEMBER, check_axe, check_error_summary, sign_in, submit, visit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -70,7 +70,21 @@ def test_nominate_endorse_withdraw_and_the_place_moves_on(page, demo):
     ).person.name
     sign_in(page, COORDINATOR_DUDLEY)
     visit(page, cohort.get_absolute_url())
-    page.get_by_label("Who are you nominating?").select_option(label="Karen Graham")
+    page.get_by_label("Find them by name or email").fill("karen")
+    submit(page, "Find a colleague to nominate")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nominate a colleague")
+    # Nothing chosen: the error summary links to the list and the search is kept.
+    submit(page, "Nominate")
+    check_error_summary(page, "Choose who to nominate")
+    expect(page.get_by_label("Search by name or email")).to_have_value("karen")
+    # The live search narrows the list as one types, without leaving the page.
+    page.get_by_label("Search by name or email").fill("zzz")
+    expect(page.locator("#results")).to_contain_text("Nobody you can nominate matches")
+    page.get_by_label("Search by name or email").fill("Karen Gra")
+    expect(page.locator("#results")).to_contain_text("Karen Graham")
+    check_axe(page)
+    page.get_by_label("Karen Graham").check()
+    page.get_by_label("Why this person").fill("Ready for strategic SEND work")
     submit(page, "Nominate")
     expect(banner(page)).to_contain_text("Karen Graham is nominated")
     submit(page, "Endorse Karen Graham")
@@ -133,8 +147,23 @@ def test_admin_pages_read_well(page, demo):
     expect(page.get_by_role("table")).to_contain_text("All authorities")
     visit(page, "/programmes/savings/")
     expect(page.locator("main")).to_contain_text("Total saved: £")
-    visit(page, f"/programmes/awards/?year={timezone.localdate().year - 1}")
+    page.locator("#savings-years").get_by_role("link").first.click()
+    page.wait_for_url(re.compile(r"\?year=\d{4}-\d{2}$"))
+    check_axe(page)
+    page.locator("#savings-programmes").get_by_role("link", name="Breaking Through").click()
+    page.wait_for_url(re.compile(r"programme=\d+"))
+    check_axe(page)
+    expect(page.locator("#savings-cohorts")).to_contain_text("Pilot cohort")
+
+    year = timezone.localdate().year - 1
+    visit(page, f"/programmes/awards/?year={year}")
     expect(page.get_by_role("table")).to_contain_text("Winner")
+    page.locator("#award-ceremony").get_by_role("link").click()
+    page.wait_for_url(re.compile(r"/events/\d+/$"))
+    check_axe(page)
+    visit(page, "/programmes/?q=send")
+    expect(page.locator("#results")).to_contain_text("SEND Leadership Programme")
+    expect(page.locator("#results")).not_to_contain_text("Breaking Through")
     visit(page, f"/programmes/{aspirant.pk}/cohorts/add/")
     submit(page, "Save")
     expect(page.locator(".govuk-error-summary")).to_contain_text("Name the cohort")

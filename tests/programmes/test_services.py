@@ -211,14 +211,53 @@ def test_savings_per_cohort_programme_authority_and_year(admin_user, authority, 
         application = services.application_create(actor=member_of(who), cohort=cohort)
         services.application_endorse(actor=admin_user, application=application)
     services.application_create(actor=member_of(authority), cohort=cohort)  # no place: no saving
-    result = selectors.savings()
-    assert result.total == decimal.Decimal("366") * 3
-    assert result.by_year == {"2024-25": decimal.Decimal("1098")}
-    assert result.by_authority[authority.name] == decimal.Decimal("732")
-    assert result.by_programme["Breaking Through"] == decimal.Decimal("1098")
-    assert [c.places for c in result.cohorts] == [3]
+    report = selectors.SavingsReport()
+    assert report.total.saving == decimal.Decimal("366") * 3
+    assert report.total.places == 3
+    assert [(y.label, y.places, y.saving) for y in report.by_year] == [
+        ("2024-25", 3, decimal.Decimal("1098"))
+    ]
+    by_authority = {line.label: line.saving for line in report.by_authority}
+    assert by_authority == {
+        authority.name: decimal.Decimal("732"),
+        other_authority.name: decimal.Decimal("366"),
+    }
+    assert [(p.label, p.saving) for p in report.programmes.object_list] == [
+        ("Breaking Through", decimal.Decimal("1098"))
+    ]
+    drill = selectors.SavingsReport(year="2024-25", programme=programme)
+    assert [(c.label, c.places, c.detail) for c in drill.cohorts.object_list] == [
+        ("Cohort 1", 3, "2024-25")
+    ]
     assert len(selectors.savings_rows()) == 2
-    assert selectors.savings(year="2023-24").total == 0
+    other_year = selectors.SavingsReport(year="2023-24")
+    assert other_year.total.saving == 0
+    assert other_year.programmes.object_list == []
+    assert other_year.by_authority == []
+
+
+def test_savings_count_a_cohort_in_the_financial_year_it_starts(admin_user, authority):
+    """April to March: a cohort starting on 31 March counts in the year before one starting on
+    1 April, and each programme's own prices apply."""
+    cheap = make_programme(admin_user, title="Cheap", regional_price=100, direct_price=1100)
+    dear = make_programme(admin_user, title="Dear", regional_price=500, direct_price=600)
+    march = make_cohort(admin_user, cheap, starts=datetime.date(2025, 3, 31), name="March")
+    april = make_cohort(admin_user, dear, starts=datetime.date(2025, 4, 1), name="April")
+    for cohort in (march, april, april):
+        application = services.application_create(actor=member_of(authority), cohort=cohort)
+        services.application_endorse(actor=admin_user, application=application)
+    report = selectors.SavingsReport()
+    assert [(y.label, y.places, y.saving) for y in report.by_year] == [
+        ("2024-25", 1, decimal.Decimal("1000")),
+        ("2025-26", 2, decimal.Decimal("200")),
+    ]
+    assert report.total.saving == decimal.Decimal("1200")
+    # Biggest saving first.
+    assert [p.label for p in report.programmes.object_list] == ["Cheap", "Dear"]
+    assert selectors.SavingsReport(year="2025-26").total.saving == decimal.Decimal("200")
+    assert [p.label for p in selectors.SavingsReport(year="2025-26").programmes.object_list] == [
+        "Dear"
+    ]
 
 
 def test_financial_years():
@@ -237,14 +276,3 @@ def test_reducing_places_below_those_taken_is_refused(admin_user, authority, coh
         data={"deadline": timezone.now() + datetime.timedelta(days=3)},
     )
     assert cohort.places == 5
-
-
-def test_the_cached_savings_follow_every_place_taken_or_freed(admin_user, authority, cohort):
-    assert selectors.savings().total == 0
-    applicant = member_of(authority)
-    application = services.application_create(actor=applicant, cohort=cohort)
-    assert selectors.savings().total == 0
-    services.application_endorse(actor=admin_user, application=application)
-    assert selectors.savings().total == decimal.Decimal("366")
-    services.application_withdraw(actor=applicant, application=application)
-    assert selectors.savings().total == 0

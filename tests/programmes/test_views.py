@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from regionhub.programmes import services
+from regionhub.programmes import selectors, services
 from regionhub.programmes.models import Application, Cohort, Interest, Programme
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.programmes.conftest import coordinator_of, make_cohort, make_programme, member_of
@@ -25,16 +25,39 @@ def test_programme_list_query_budget(client, admin_user, django_assert_max_num_q
 
 
 def test_programme_list_pages_through_many(client, admin_user, django_assert_max_num_queries):
-    from regionhub.programmes import views
-
-    for n in range(views.PER_PAGE + 2):
+    per_page = selectors.ProgrammeListing.PER_PAGE
+    for n in range(per_page + 2):
         make_programme(admin_user, title=f"Programme {n:03d}")
     with django_assert_max_num_queries(8):
         first = client.get(reverse("programmes:programme-list")).content.decode()
-    assert "Programme 049" in first and "Programme 050" not in first
+    assert f"Programme {per_page - 1:03d}" in first and f"Programme {per_page:03d}" not in first
     assert "Page 1 of 2" in first
+    assert f"{per_page + 2} programmes" in first
     second = client.get(reverse("programmes:programme-list") + "?page=2").content.decode()
-    assert "Programme 051" in second
+    assert f"Programme {per_page + 1:03d}" in second
+
+
+def test_programme_list_search_and_open_filter(client, admin_user):
+    open_one = make_programme(admin_user, title="Breaking Through", audience="Aspiring managers")
+    make_cohort(admin_user, open_one)
+    closed = make_programme(admin_user, title="SEND Leadership", audience="SEND leads")
+    make_cohort(admin_user, closed, deadline=timezone.now() - datetime.timedelta(days=1), days=-20)
+    interest_only = make_programme(admin_user, title="Aspirant Leaders", audience="Future DCSs")
+    services.interest_register(
+        actor=member_of(OrganisationFactory()), programme=interest_only, role="team_manager"
+    )
+    url = reverse("programmes:programme-list")
+    page = client.get(url).content.decode()
+    assert "3 programmes" in page
+    assert "Taking interest (1 so far)" in page
+    by_audience = client.get(url + "?q=aspir").content.decode()
+    assert "Breaking Through" in by_audience and "Aspirant Leaders" in by_audience
+    assert "SEND Leadership" not in by_audience
+    taking = client.get(url + "?open=1").content.decode()
+    assert "1 programme taking applications now" in taking
+    assert "Breaking Through" in taking and "SEND Leadership" not in taking
+    nothing = client.get(url + "?q=zzz").content.decode()
+    assert "No programme matches" in nothing
 
 
 def test_cohort_page_query_budget_does_not_grow(client, admin_user, django_assert_max_num_queries):
@@ -100,17 +123,19 @@ def test_nominating_someone_from_another_authority_shows_an_error_beside_the_fie
     client, admin_user, authority, other_authority, cohort
 ):
     coordinator = coordinator_of(authority)
-    stranger = PersonFactory(organisation=other_authority)
+    stranger = PersonFactory(organisation=other_authority, name="Sam Stranger")
     client.force_login(coordinator)
     response = client.post(
-        cohort.get_absolute_url(),
-        {"nominate": "1", "nominate-person": stranger.pk, "nominate-statement": "Strong"},
+        reverse("programmes:cohort-nominate", args=[cohort.pk]),
+        {"person": stranger.pk, "statement": "Strong", "q": "sam"},
     )
     body = response.content.decode()
-    # The list offers only the coordinator's own people, so the form refuses the choice.
-    assert "Select a valid choice" in body
-    assert 'id="id_nominate-person-error"' in body
-    assert "Strong" in body
+    # The search offers only the coordinator's own people, so the form refuses the choice.
+    assert "Choose someone from the list" in body
+    assert 'id="person-error"' in body
+    assert 'href="#id_person"' in body
+    assert "Strong" in body and 'value="sam"' in body
+    assert "Sam Stranger" not in body
     assert not Application.objects.exists()
 
 
@@ -118,7 +143,10 @@ def test_coordinator_nominates_and_endorses(client, authority, cohort):
     coordinator = coordinator_of(authority)
     colleague = PersonFactory(organisation=authority)
     client.force_login(coordinator)
-    client.post(cohort.get_absolute_url(), {"nominate": "1", "nominate-person": colleague.pk})
+    response = client.post(
+        reverse("programmes:cohort-nominate", args=[cohort.pk]), {"person": colleague.pk}
+    )
+    assert response.status_code == 302
     application = Application.objects.get(person=colleague)
     assert application.nominated_by == coordinator
     url = reverse("programmes:application-action", args=[application.pk, "endorse"])
