@@ -225,11 +225,21 @@ class CohortApplications:
 
     PER_PAGE = 25
 
-    def __init__(self, user, cohort: Cohort, *, status: str = "", q: str = "", page=1):
+    def __init__(
+        self,
+        user,
+        cohort: Cohort,
+        *,
+        status: str = "",
+        q: str = "",
+        page=1,
+        directory: str | None = None,
+    ):
         self.user, self.cohort = user, cohort
         self.status = status if status in Application.Status.values else ""
         self.q = q.strip()
         self.page_number = _page_number(page)
+        self.directory = directory
 
     @property
     def filtered(self) -> bool:
@@ -245,7 +255,7 @@ class CohortApplications:
         else:
             viewer = "anonymous"
         return [
-            directory_version(),
+            self.directory or directory_version(),
             self.cohort.pk,
             viewer,
             self.status,

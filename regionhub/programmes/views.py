@@ -247,6 +247,7 @@ def cohort_detail(request, pk: int):
     user = request.user
     mine = selectors.my_application(user, cohort)
     apply_form = forms.ApplicationForm(request.POST or None, prefix="apply")
+    directory = selectors.directory_version()
     if request.method == "POST":
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
@@ -274,13 +275,14 @@ def cohort_detail(request, pk: int):
             "programme": cohort.programme,
             "places": SimpleLazyObject(lambda: selectors.cohort_places(cohort)),
             "namespace": NAMESPACE,
-            "directory_version": selectors.directory_version(),
+            "directory_version": directory,
             "applications": selectors.CohortApplications(
                 user,
                 cohort,
                 status=request.GET.get("status", ""),
                 q=request.GET.get("q", ""),
                 page=request.GET.get("page"),
+                directory=directory,
             ),
             "statuses": Application.Status.choices,
             "mine": mine,
