@@ -395,9 +395,13 @@ def _period(form: forms.PeriodForm) -> selectors.Period:
     if on is None:
         # Default to the latest quarter in which a meeting was held, so the page is never empty
         # just because the current quarter has barely begun.
-        latest = Meeting.objects.filter(date__lte=today()).aggregate(d=Max("date"))["d"]
+        latest = remember([CACHE_NAMESPACE], "latest-meeting", _latest_meeting)
         on = latest or today()
     return selectors.period_for(kind, on, cleaned.get("start"), cleaned.get("end"))
+
+
+def _latest_meeting():
+    return Meeting.objects.filter(date__lte=today()).aggregate(d=Max("date"))["d"]
 
 
 def _xlsx(table, name: str) -> HttpResponse:
@@ -438,7 +442,16 @@ def engagement_regional(request):
     period = _period(form)
     # A network not in the list is reported beside the field, and the default shown instead.
     chosen = form.cleaned_data.get("network") or scopes.default
-    scope_groups = selectors.engagement_scope_groups(chosen) if chosen else []
+    scope_groups = (
+        remember(
+            [CACHE_NAMESPACE],
+            "engagement-scope",
+            lambda: selectors.engagement_scope_groups(chosen),
+            chosen,
+        )
+        if chosen
+        else []
+    )
     page = Paginator(scope_groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     table = Deferred(lambda: selectors.engagement(period, today=today(), columns=scope_groups))
     if request.GET.get("format") == "xlsx":

@@ -115,3 +115,16 @@ def test_nothing_is_cached_with_the_page_cache_off(client, admin_user, authority
     with CaptureQueriesContext(connection) as again:
         client.get(url)
     assert any("networks_attendance" in q["sql"] for q in again.captured_queries)
+
+
+def test_default_period_follows_the_latest_meeting(
+    client, page_cache, admin_user, meeting, django_capture_on_commit_callbacks
+):
+    client.force_login(admin_user)
+    url = reverse("networks:engagement")
+    assert "1 April 2024 to 30 June 2024" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.meeting_create(
+            actor=admin_user, group=meeting.group, data={"date": D(2024, 8, 1), "place": "Dudley"}
+        )
+    assert "1 July 2024 to 30 September 2024" in client.get(url).content.decode()
