@@ -22,20 +22,15 @@ from .models import Booking, Event
 # Access helpers ------------------------------------------------------------------------------
 
 
-def access_event(user, pk: int) -> Event:
-    return get_object_or_404(selectors.events_visible_to(user).select_related("host"), pk=pk)
+def access_event(user, pk: int, *, with_host: bool = True) -> Event:
+    events = selectors.events_visible_to(user)
+    return get_object_or_404(events.select_related("host") if with_host else events, pk=pk)
 
 
 def access_event_for_admin(user, pk: int) -> Event:
     if not is_regional_admin(user):
         raise Http404
     return get_object_or_404(Event, pk=pk)
-
-
-def access_authority(user, pk: int) -> Organisation:
-    if not selectors.may_see_attendees(user, pk):
-        raise Http404
-    return get_object_or_404(Organisation, pk=pk)
 
 
 def access_booking(user, pk: int) -> Booking:
@@ -226,42 +221,50 @@ def booking_accept(request, pk: int):
 
 @login_required
 def authority_places(request, pk: int, authority_pk: int):
-    event = access_event(request.user, pk)
-    authority = access_authority(request.user, authority_pk)
-    colleagues = _colleagues(authority.pk)
-    book_form = forms.PersonForm(prefix="book", people=colleagues)
+    if not selectors.may_see_attendees(request.user, authority_pk):
+        raise Http404
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "book":
+        # The booking form is the busy path: the event without its host, the colleague with
+        # their authority in one query; the authority's own row only to show the page again.
+        event = access_event(request.user, pk, with_host=False)
+        people = _colleagues(authority_pk).select_related("organisation")
+        book_form = forms.PersonForm(request.POST, prefix="book", people=people)
+        if book_form.is_valid():
+            person = book_form.cleaned_data["person"]
+            try:
+                booking = services.booking_create(actor=request.user, event=event, person=person)
+            except services.BookingError as error:
+                _service_error(book_form, error)
+            else:
+                messages.success(
+                    request,
+                    f"{person.name} is booked."
+                    if booking.holds_place
+                    else f"{person.name} is on the waiting list.",
+                )
+                return redirect(request.path)
+    else:
+        event = access_event(request.user, pk)
+        book_form = forms.PersonForm(prefix="book", people=_colleagues(authority_pk))
+    authority = get_object_or_404(Organisation, pk=authority_pk)
     reserve_form = forms.ReserveForm(prefix="reserve")
-    if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "book":
-                book_form = forms.PersonForm(request.POST, prefix="book", people=colleagues)
-                if book_form.is_valid():
-                    person = book_form.cleaned_data["person"]
-                    booking = services.booking_create(
-                        actor=request.user, event=event, person=person
-                    )
-                    messages.success(
-                        request,
-                        f"{person.name} is booked."
-                        if booking.holds_place
-                        else f"{person.name} is on the waiting list.",
-                    )
-                    return redirect(request.path)
-            elif action == "reserve":
-                reserve_form = forms.ReserveForm(request.POST, prefix="reserve")
-                if reserve_form.is_valid():
-                    places = services.place_reserve(
-                        actor=request.user,
-                        event=event,
-                        authority=authority,
-                        count=reserve_form.cleaned_data["count"],
-                        until=reserve_form.cleaned_data["until"],
-                    )
-                    messages.success(request, f"{len(places)} unnamed place(s) reserved.")
-                    return redirect(request.path)
-        except services.BookingError as error:
-            _service_error(book_form if action == "book" else reserve_form, error)
+    if action == "reserve":
+        reserve_form = forms.ReserveForm(request.POST, prefix="reserve")
+        if reserve_form.is_valid():
+            try:
+                places = services.place_reserve(
+                    actor=request.user,
+                    event=event,
+                    authority=authority,
+                    count=reserve_form.cleaned_data["count"],
+                    until=reserve_form.cleaned_data["until"],
+                )
+            except services.BookingError as error:
+                _service_error(reserve_form, error)
+            else:
+                messages.success(request, f"{len(places)} unnamed place(s) reserved.")
+                return redirect(request.path)
     availability = event_availability(event)
     form_with_errors = book_form if book_form.errors else reserve_form
     return render(

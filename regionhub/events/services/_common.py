@@ -52,12 +52,22 @@ def _authority_name(authority_id: int | None) -> str:
     return (org.short_name or org.name) if org else "that authority"
 
 
+# FOR NO KEY UPDATE (on PostgreSQL): excludes every other locker of the row, but not the key-share
+# lock a booking's insert takes on its event to check the foreign key, so a place taken from an
+# allocation never waits for someone holding the event to take a pool place.
+
+
 def _lock_event(event: Event) -> Event:
-    return Event.objects.select_for_update().get(pk=event.pk)
+    return Event.objects.select_for_update(no_key=True).get(pk=event.pk)
 
 
 def _lock_all(event: Event) -> Event:
-    list(Allocation.objects.select_for_update().filter(event=event).order_by("pk").values("pk"))
+    list(
+        Allocation.objects.select_for_update(no_key=True)
+        .filter(event=event)
+        .order_by("pk")
+        .values_list("pk")
+    )
     return _lock_event(event)
 
 

@@ -1,10 +1,12 @@
 """Booking a place, cancelling it, accepting an offer, and expiring offers and reservations."""
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from regionhub.core.audit import audit_record, snapshot
@@ -12,17 +14,17 @@ from regionhub.core.permissions import coordinated_ids, is_regional_admin, requi
 from regionhub.directory.models import Person
 
 from ..availability import event_availability
-from ..models import Booking, Event
+from ..models import Allocation, Booking, Event
 from ._common import (
     BookingError,
     _date,
     _lock_all,
-    _lock_event,
     _on_commit,
     booking_authority_id,
     changes_events,
 )
-from .places import _allocation_has_room, _cancel, _fill, _notify_promoted, _source_for
+from ._prepared import Prepared
+from .places import _cancel, _fill, _notify_promoted, _source_for
 
 
 def _check_may_book_for(actor, person: Person) -> None:
@@ -57,53 +59,247 @@ def _check_window(event: Event, now: datetime.datetime) -> None:
 
 def _check_not_booked(event: Event, person: Person) -> None:
     existing = event.bookings.filter(person=person, status__in=Booking.ACTIVE).first()
-    if existing is None:
-        return
-    if existing.status == Booking.Status.WAITLISTED:
+    if existing is not None:
+        _refuse_duplicate(person, existing.status)
+
+
+class _ReleasedMeanwhile(Exception):
+    """The event's release moment has passed since the caller looked: book under every lock."""
+
+
+def _count() -> Func:
+    return Func(F("pk"), function="COUNT", output_field=IntegerField())
+
+
+def _state_queryset(event_id: int, person_id: int, *, authority_id: int | None, pool: bool):
+    bookings = Booking.objects.filter(event_id=OuterRef("pk")).order_by()
+    holding = bookings.filter(status__in=Booking.HOLDING)
+    annotations: dict[str, Any] = {
+        "existing": Subquery(
+            bookings.filter(person_id=person_id, status__in=Booking.ACTIVE).values("status")[:1]
+        )
+    }
+    if authority_id is not None:
+        annotations["used"] = Subquery(
+            holding.filter(authority_id=authority_id, source=Booking.Source.ALLOCATION)
+            .annotate(n=_count())
+            .values("n")
+        )
+    if pool:
+        annotations["allocated"] = Coalesce(
+            Subquery(
+                Allocation.objects.filter(event_id=OuterRef("pk"))
+                .order_by()
+                .annotate(n=Func(F("places"), function="SUM", output_field=IntegerField()))
+                .values("n")
+            ),
+            0,
+        )
+        annotations["pool_used"] = Subquery(
+            holding.filter(source=Booking.Source.POOL).annotate(n=_count()).values("n")
+        )
+    return Event.objects.filter(pk=event_id).order_by().values(*_STATE_FIELDS, **annotations)
+
+
+# The statements a booking runs while holding a lock, compiled once per connection: see
+# `_prepared`. The locks take FOR NO KEY UPDATE, as `_common` explains.
+_LOCK_ALLOCATION = Prepared(
+    lambda event_id, authority_id: (
+        Allocation.objects.select_for_update(no_key=True)
+        .filter(event_id=event_id, authority_id=authority_id)
+        .order_by()
+        .values("places")
+    ),
+    "event_id",
+    "authority_id",
+)
+_LOCK_EVENT = Prepared(
+    lambda event_id: (
+        Event.objects.select_for_update(no_key=True).filter(pk=event_id).order_by().values("pk")
+    ),
+    "event_id",
+)
+_ALLOCATION_STATE = Prepared(
+    lambda event_id, person_id, authority_id: _state_queryset(
+        event_id, person_id, authority_id=authority_id, pool=False
+    ),
+    "event_id",
+    "person_id",
+    "authority_id",
+)
+_POOL_STATE = Prepared(
+    lambda event_id, person_id: _state_queryset(event_id, person_id, authority_id=None, pool=True),
+    "event_id",
+    "person_id",
+)
+
+
+@dataclass
+class _State:
+    event: Event  # the fields a booking decision reads, as committed
+    existing: str | None  # the status of the person's active booking
+    used: int  # places the authority has used from its allocation
+    allocated: int  # every allocation's places
+    pool_used: int
+
+    @property
+    def pool_left(self) -> int:
+        return self.event.capacity - self.allocated - self.pool_used
+
+
+def _event_state(event_id: int, person: Person, authority_id: int | None = None) -> _State:
+    """The event as committed now, with what a booking decision needs counted in the same
+    statement: the person's active booking and, with `authority_id`, the places the authority
+    has used from its allocation, else the pool's size and use.
+
+    Run it after the lock is granted, never in the statement that takes it: a statement that
+    had to wait for the lock still counts from before the wait, and would miss the places the
+    transaction holding it had just taken."""
+    if authority_id is None:
+        rows = _POOL_STATE.rows(event_id=event_id, person_id=person.pk)
+    else:
+        rows = _ALLOCATION_STATE.rows(
+            event_id=event_id, person_id=person.pk, authority_id=authority_id
+        )
+    if not rows:
+        raise BookingError("This event no longer exists", code="missing")
+    row = rows[0]
+    return _State(
+        event=Event(pk=event_id, **{name: row[name] for name in _STATE_FIELDS}),
+        existing=row["existing"],
+        used=row.get("used") or 0,
+        allocated=row.get("allocated") or 0,
+        pool_used=row.get("pool_used") or 0,
+    )
+
+
+_STATE_FIELDS = (
+    "status",
+    "starts_at",
+    "booking_opens",
+    "booking_closes",
+    "release_at",
+    "capacity",
+    "waitlist_counter",
+)
+
+
+def _check_state(state: _State, person: Person) -> datetime.datetime:
+    """Refuse a booking the committed event does not allow; the time to book it at. Read the
+    clock only now, holding the lock, so that no booking made before the release moment can
+    commit after one made under the release's rules."""
+    now = timezone.now()
+    _check_window(state.event, now)
+    if state.event.is_released(now):
+        raise _ReleasedMeanwhile
+    if state.existing:
+        _refuse_duplicate(person, state.existing)
+    return now
+
+
+def _refuse_duplicate(person: Person, status: str) -> None:
+    if status == Booking.Status.WAITLISTED:
         message = f"{person.name} is already on the waiting list for this event"
     else:
         message = f"{person.name} already has a place on this event"
     raise BookingError(message, field="person", code="duplicate")
 
 
-def _insert(**fields) -> Booking:
+def booking_create(*, actor, event: Event, person: Person) -> Booking:
+    """Book `person` a place: their authority's allocation first, then the open pool, else
+    the waiting list. First come, first served.
+
+    Before the release moment, a place from the allocation is taken holding only that
+    allocation's lock, a place from the pool or the waiting list holding the event's; the event
+    is read again once the lock is held, so a change that committed while waiting for it counts.
+    From the release moment on, unused allocations join the pool, so every lock is taken."""
+    _check_may_book_for(actor, person)
+    authority_id = booking_authority_id(person)
     try:
-        with transaction.atomic():
-            return Booking.objects.create(**fields)
+        if not event.is_released():
+            try:
+                return _book_before_release(
+                    actor=actor, event=event, person=person, authority_id=authority_id
+                )
+            except _ReleasedMeanwhile:
+                pass
+        return _book_after_release(
+            actor=actor, event=event, person=person, authority_id=authority_id
+        )
     except IntegrityError as error:
-        person = fields.get("person")
-        name = person.name if person else "This person"
+        # The database's guard against a double submission, should the checks above ever miss
+        # one; the transaction is rolled back whole.
         raise BookingError(
-            f"{name} already has a booking for this event", field="person", code="duplicate"
+            f"{person.name} already has a booking for this event", field="person", code="duplicate"
         ) from error
 
 
 @transaction.atomic
 @changes_events
-def booking_create(*, actor, event: Event, person: Person) -> Booking:
-    """Book `person` a place: their authority's allocation first, then the open pool, else
-    the waiting list. First come, first served."""
-    _check_may_book_for(actor, person)
-    now = timezone.now()
-    event = Event.objects.get(pk=event.pk)
-    _check_window(event, now)
-    authority_id = booking_authority_id(person)
+def _book_before_release(
+    *, actor, event: Event, person: Person, authority_id: int | None
+) -> Booking:
     source: str | None = None
-    if event.is_released(now):
-        event = _lock_all(event)
-        _check_not_booked(event, person)
-        promoted = _fill(event, now)
-        source = _source_for(event_availability(event, now), authority_id)
-    else:
-        promoted = []
-        if authority_id is not None and _allocation_has_room(event, authority_id):
-            _check_not_booked(event, person)
-            source = Booking.Source.ALLOCATION
-        else:
-            event = _lock_event(event)
-            _check_not_booked(event, person)
-            if event_availability(event, now).pool_left > 0:
-                source = Booking.Source.POOL
+    if authority_id is not None:
+        allocation = _LOCK_ALLOCATION.rows(event_id=event.pk, authority_id=authority_id)
+        if allocation:
+            state = _event_state(event.pk, person, authority_id)
+            now = _check_state(state, person)
+            if state.used < allocation[0]["places"]:
+                source = Booking.Source.ALLOCATION
+    if source is None:
+        _LOCK_EVENT.rows(event_id=event.pk)
+        state = _event_state(event.pk, person)
+        now = _check_state(state, person)
+        if state.pool_left > 0:
+            source = Booking.Source.POOL
+    return _save(
+        actor=actor,
+        event=event,
+        person=person,
+        authority_id=authority_id,
+        source=source,
+        waitlist_counter=state.event.waitlist_counter,
+        now=now,
+    )
+
+
+@transaction.atomic
+@changes_events
+def _book_after_release(
+    *, actor, event: Event, person: Person, authority_id: int | None
+) -> Booking:
+    locked = _lock_all(event)
+    now = timezone.now()
+    _check_window(locked, now)
+    _check_not_booked(locked, person)
+    promoted = _fill(locked, now)
+    source = _source_for(event_availability(locked, now), authority_id)
+    booking = _save(
+        actor=actor,
+        event=event,
+        person=person,
+        authority_id=authority_id,
+        source=source,
+        waitlist_counter=locked.waitlist_counter,
+        now=now,
+    )
+    _notify_promoted(promoted)
+    return booking
+
+
+def _save(
+    *,
+    actor,
+    event: Event,
+    person: Person,
+    authority_id: int | None,
+    source: str | None,
+    waitlist_counter: int,
+    now: datetime.datetime,
+) -> Booking:
+    """Store the booking decided under the lock, its audit row, and its email for after the
+    commit. `source` None: the waiting list, whose counter was read under the event's lock."""
     fields: dict[str, Any] = {
         "event": event,
         "person": person,
@@ -112,20 +308,18 @@ def booking_create(*, actor, event: Event, person: Person) -> Booking:
         "created": now,
     }
     if source is None:
-        # Holding the event lock here, so positions follow the order of arrival.
-        event.waitlist_counter += 1
-        event.save(update_fields=["waitlist_counter"])
-        booking = _insert(
-            **fields, status=Booking.Status.WAITLISTED, position=event.waitlist_counter
+        position = waitlist_counter + 1
+        Event.objects.filter(pk=event.pk).update(waitlist_counter=position)
+        booking = Booking.objects.create(
+            **fields, status=Booking.Status.WAITLISTED, position=position
         )
     else:
-        booking = _insert(**fields, status=Booking.Status.CONFIRMED, source=source)
+        booking = Booking.objects.create(**fields, status=Booking.Status.CONFIRMED, source=source)
     audit_record(actor=actor, action="events.booking.created", obj=booking, after=snapshot(booking))
     from .. import tasks
 
     kind = "waitlisted" if source is None else "confirmed"
     _on_commit(tasks.send_booking_email, booking.pk, kind)
-    _notify_promoted(promoted)
     return booking
 
 

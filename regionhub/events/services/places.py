@@ -9,7 +9,7 @@ from django.utils import timezone
 from regionhub.core.audit import audit_record, snapshot
 
 from ..availability import Availability, event_availability
-from ..models import Allocation, Booking, Event
+from ..models import Booking, Event
 from ._common import _on_commit
 
 
@@ -31,22 +31,6 @@ def _take(availability: Availability, authority_id: int | None, source: str) -> 
             places.used_pool += 1
     elif places:
         places.used_allocation += 1
-
-
-def _allocation_has_room(event: Event, authority_id: int) -> bool:
-    """Call while holding the allocation row's lock, before the release."""
-    allocation = (
-        Allocation.objects.select_for_update().filter(event=event, authority_id=authority_id)
-    ).first()
-    if allocation is None:
-        return False
-    used = Booking.objects.filter(
-        event=event,
-        authority_id=authority_id,
-        source=Booking.Source.ALLOCATION,
-        status__in=Booking.HOLDING,
-    ).count()
-    return used < allocation.places
 
 
 def _cancel(booking: Booking, *, actor, action: str) -> None:

@@ -40,6 +40,7 @@ from regionhub.core.management.commands.bench import (
 )
 
 TITLE = "Bench: booking throughput"
+WARMUP_TITLE = "Bench: booking warm-up"
 FLOOR_TITLE = "Bench: booking floor"
 MARKER = "bench-bookings"
 BOOKINGS_PER_S_GOAL = 100
@@ -47,8 +48,9 @@ RATIO_GOAL = 0.4
 
 
 def prepare(clients: int, capacity: int) -> dict:
-    """A fresh event with allocations for the clients' authorities, the people each client
-    books, and the bench admin's session and CSRF cookies."""
+    """A fresh event with allocations for the clients' authorities, a second one like it to
+    warm the server up on, the people each client books, and the bench admin's session and CSRF
+    cookies."""
     import datetime
 
     from django.contrib.auth import get_user_model
@@ -67,7 +69,7 @@ def prepare(clients: int, capacity: int) -> dict:
     Booking.objects.filter(event__partners=MARKER).delete()
     Event.objects.filter(partners=MARKER).delete()
     start = timezone.now().replace(microsecond=0) + datetime.timedelta(days=30)
-    event, floor = (
+    event, warmup, floor = (
         Event.objects.create(
             title=title,
             status=Event.Status.PUBLISHED,
@@ -77,9 +79,9 @@ def prepare(clients: int, capacity: int) -> dict:
             starts_at=start,
             ends_at=start + datetime.timedelta(hours=6),
         )
-        for title in (TITLE, FLOOR_TITLE)
+        for title in (TITLE, WARMUP_TITLE, FLOOR_TITLE)
     )
-    for e in (event, floor):
+    for e in (event, warmup, floor):
         EventSession.objects.create(event=e, start=e.starts_at, end=e.ends_at)
     authorities = list(
         Organisation.objects.filter(notes=PEOPLE_MARKER, is_member=True)
@@ -92,7 +94,9 @@ def prepare(clients: int, capacity: int) -> dict:
     # A fifth of the places shared out, the rest in the pool; both run out during the run.
     per_authority = max(capacity // 5 // len(authorities), 1)
     Allocation.objects.bulk_create(
-        Allocation(event=event, authority=a, places=per_authority) for a in authorities
+        Allocation(event=e, authority=a, places=per_authority)
+        for e in (event, warmup)
+        for a in authorities
     )
     people = {
         a.pk: list(
@@ -108,6 +112,7 @@ def prepare(clients: int, capacity: int) -> dict:
     csrf = get_random_string(32)
     return {
         "event": event.pk,
+        "warmup": warmup.pk,
         "floor": floor.pk,
         "capacity": capacity,
         "allocated": per_authority * len(authorities),
@@ -147,13 +152,100 @@ def check(event_id: int, floor_id: int) -> dict:
     }
 
 
+def _cpu_seconds(pids) -> dict[int, float]:
+    """User and system CPU seconds each process has used so far (Linux /proc; none elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def _used_since(before: dict[int, float], now: dict[int, float]) -> float:
+    """CPU used between two readings by the processes alive at the second: a process that
+    started in between counts from zero, one that ended in between is lost."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in now.items())
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir() if Path("/proc").exists() else []:
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _database_backends(database_url: str):
+    """A function listing the PostgreSQL backends connected to the benchmark database on this
+    machine, found by their process titles; none for another database or a remote server."""
+    from urllib.parse import urlparse
+
+    url = urlparse(database_url)
+    name = url.path.lstrip("/")
+    if not url.scheme.startswith("postgres") or url.hostname not in ("127.0.0.1", "localhost"):
+        return list
+
+    def pids() -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir() if Path("/proc").exists() else []:
+            if entry.name.isdigit():
+                try:
+                    title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                except OSError:
+                    continue
+                if title.startswith("postgres:") and f" {name} " in title:
+                    found.append(int(entry.name))
+        return found
+
+    return pids
+
+
+class Cpu:
+    """CPU time used during a phase by the server's processes, the database backends serving
+    the benchmark database (when they run on this machine) and this load driver, so that a
+    run on a busy machine still says what each request costs."""
+
+    def __init__(self, server_pid: int, database_pids):
+        self.server = [server_pid, *_children(server_pid)]
+        self.database_pids = database_pids
+
+    def start(self) -> None:
+        self._at = (
+            _cpu_seconds(self.server),
+            _cpu_seconds(self.database_pids()),
+            time.process_time(),
+        )
+
+    def stop(self) -> dict[str, float]:
+        server, database, driver = self._at
+        return {
+            "server": _used_since(server, _cpu_seconds(self.server)),
+            "database": _used_since(database, _cpu_seconds(self.database_pids())),
+            "driver": time.process_time() - driver,
+        }
+
+
 class Run:
     def __init__(self):
         self.latencies_ms: list[float] = []
         self.ok = 0
         self.errors: Counter = Counter()
         self.elapsed_s = 0.0
+        self.cpu: dict[str, float] = {}
         self.lock = threading.Lock()
+
+    def cpu_ms(self, part: str) -> float:
+        """CPU milliseconds per completed request."""
+        return self.cpu.get(part, 0.0) * 1000.0 / self.ok if self.ok else 0.0
 
     @property
     def throughput(self) -> float:
@@ -166,7 +258,9 @@ class Run:
             self.errors.update(errors)
 
 
-def post_load(port: int, workers: int, jobs: list, seconds: float, request) -> Run:
+def post_load(
+    port: int, workers: int, jobs: list, seconds: float, request, cpu: Cpu | None = None
+) -> Run:
     """One thread per job, each on its own keep-alive connection, POSTing until the time is up
     or its job runs out. `request(job, n)` gives the nth (path, body, headers, ok status)."""
     run = Run()
@@ -209,11 +303,15 @@ def post_load(port: int, workers: int, jobs: list, seconds: float, request) -> R
     ]
     for t in threads:
         t.start()
+    if cpu:
+        cpu.start()
     ready.wait()
     started = time.perf_counter()
     for t in threads:
         t.join()
     run.elapsed_s = time.perf_counter() - started
+    if cpu:
+        run.cpu = cpu.stop()
     return run
 
 
@@ -226,6 +324,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--clients", type=int, default=64)
         parser.add_argument("--duration", type=float, default=10.0)
+        parser.add_argument("--warmup", type=float, default=2.0, help="Seconds per phase.")
         parser.add_argument("--capacity", type=int, default=600)
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--threads", type=int, default=4)
@@ -299,28 +398,45 @@ class Command(BaseCommand):
             )
         try:
             BenchCommand._wait_healthy(self, server, port, log_path)
+            cpu = Cpu(server.pid, _database_backends(env["DATABASE_URL"]))
             floor_path = f"/bench/events/floor/{plan['floor']}/"
-            floor = post_load(
-                port,
-                o["workers"],
-                list(range(o["clients"])),
-                o["duration"],
-                lambda job, n: (floor_path, b"", {"Content-Length": "0"}, 200),
-            )
-            book_path = f"/events/{plan['event']}/places/{{}}/"
+
+            def floor_row(job, n):
+                return floor_path, b"", {"Content-Length": "0"}, 200
+
             headers = {
                 "Cookie": plan["cookie"],
                 "X-CSRFToken": plan["csrf"],
                 "Content-Type": "application/x-www-form-urlencoded",
             }
 
-            def booking(job, n):
-                if n >= len(job["people"]):
-                    return None
-                body = urlencode({"action": "book", "book-person": job["people"][n]})
-                return book_path.format(job["authority"]), body, headers, 302
+            def booking_on(event_id: int):
+                path = f"/events/{event_id}/places/{{}}/"
 
-            bookings = post_load(port, o["workers"], plan["work"], o["duration"], booking)
+                def booking(job, n):
+                    if n >= len(job["people"]):
+                        return None
+                    body = urlencode({"action": "book", "book-person": job["people"][n]})
+                    return path.format(job["authority"]), body, headers, 302
+
+                return booking
+
+            clients = list(range(o["clients"]))
+            # Each phase is measured on a warm server, as production runs: first requests of a
+            # kind pay for imports and caches filled once per process.
+            warmups = [
+                post_load(port, o["workers"], clients, o["warmup"], floor_row),
+                post_load(
+                    port, o["workers"], plan["work"], o["warmup"], booking_on(plan["warmup"])
+                ),
+            ]
+            floor = post_load(port, o["workers"], clients, o["duration"], floor_row, cpu)
+            bookings = post_load(
+                port, o["workers"], plan["work"], o["duration"], booking_on(plan["event"]), cpu
+            )
+            failed = {k: n for w in warmups for k, n in w.errors.items()}
+            if failed:
+                raise CommandError(f"Requests failed while warming up: {failed}")
         finally:
             _stop(server)
         state = json.loads(run("bench_bookings", "--check", str(plan["event"]), str(plan["floor"])))
@@ -336,6 +452,10 @@ class Command(BaseCommand):
             f"errors {dict(floor.errors) or 'none'}\n"
             f"  booking  {bookings.ok:>6} bookings  {bookings.throughput:8.1f}/s  p95 {b95:7.1f} ms"
             f"  errors {dict(bookings.errors) or 'none'}\n"
+            f"  CPU per request (ms): server, database, load driver: floor "
+            f"{floor.cpu_ms('server'):.2f}, {floor.cpu_ms('database'):.2f}, "
+            f"{floor.cpu_ms('driver'):.2f}; booking {bookings.cpu_ms('server'):.2f}, "
+            f"{bookings.cpu_ms('database'):.2f}, {bookings.cpu_ms('driver'):.2f}\n"
             f"  ratio to floor {ratio:.3f} (goal >= {RATIO_GOAL:.0%}); "
             f"goal >= {BOOKINGS_PER_S_GOAL} bookings/s\n"
             f"  event after the run: {state['taken']} of {state['capacity']} places taken, "

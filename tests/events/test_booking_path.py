@@ -1,0 +1,258 @@
+"""The booking form: a fixed number of queries however many bookings an event has, decisions
+taken on the event as committed once the lock is held, and the compiled statements it uses."""
+
+import datetime
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from regionhub.core.models import AuditEntry
+from regionhub.events import services
+from regionhub.events.models import Booking, Event
+from regionhub.events.services import bookings as booking_services
+from regionhub.events.services._prepared import Prepared
+from tests.events.conftest import make_event
+from tests.factories import OrganisationFactory, PersonFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+S = Booking.Status
+
+# What a booking POST costs, in statements, by where the place comes from. Before the lock:
+# session, user, event, the colleague with their authority. Then the transaction: the allocation's
+# lock and a count; the event's lock and a count when the pool or the waiting list is needed (and
+# the waiting list's counter); the booking; its audit row. The confirmation email's task is
+# enqueued after the commit, so it is not counted here: these tests run inside a transaction that
+# never commits.
+BEFORE_LOCK = 4
+TRANSACTION = 2  # BEGIN and COMMIT; SAVEPOINT and RELEASE inside these tests' transaction
+ALLOCATION = BEFORE_LOCK + TRANSACTION + 4
+POOL = ALLOCATION + 2
+WAITING_LIST = POOL + 1
+NO_AUTHORITY = BEFORE_LOCK + TRANSACTION + 4  # no allocation to try: the event's lock at once
+
+
+def _statements(queries) -> list[str]:
+    return [q["sql"].split()[0].upper() for q in queries]
+
+
+@pytest.fixture(autouse=True)
+def _content_types_cached(db):
+    """Audit rows name the booking's content type, cached after the first lookup."""
+    ContentType.objects.get_for_model(Booking)
+
+
+@pytest.fixture
+def places(admin_user, authority, other_authority):
+    """Two places for `authority`, one in the pool, and a crowd of its colleagues."""
+    event = make_event(admin_user, capacity=3)
+    services.allocations_set(
+        actor=admin_user, event=event, per_authority={authority.pk: 2, other_authority.pk: 0}
+    )
+    return event
+
+
+def _book(client, event, authority, person):
+    return client.post(
+        reverse("events:authority-places", args=[event.pk, authority.pk]),
+        {"action": "book", "book-person": person.pk},
+    )
+
+
+def test_booking_form_costs_the_same_however_many_bookings(client, admin_user, places, authority):
+    # Bookings of other people on the event, some waiting, must not change the count.
+    for _ in range(2):
+        services.booking_create(
+            actor=admin_user, event=places, person=PersonFactory(organisation=None)
+        )
+    colleagues = [PersonFactory(organisation=authority) for _ in range(6)]
+    client.force_login(admin_user)
+    counts = []
+    for person in colleagues:
+        with CaptureQueriesContext(connection) as queries:
+            response = _book(client, places, authority, person)
+        assert response.status_code == 302
+        counts.append(len(queries.captured_queries))
+        statements = _statements(queries.captured_queries)
+        # The lock is taken after everything that can be read without it.
+        assert statements.index("SAVEPOINT") == BEFORE_LOCK, statements
+    # Two from the allocation; the pool is already full (two outsiders took one place and
+    # waited for the next), so four go to the waiting list, at a fixed cost.
+    assert places.bookings.filter(person__in=colleagues, status=S.CONFIRMED).count() == 2
+    assert counts[:2] == [ALLOCATION] * 2
+    assert counts[2:] == [WAITING_LIST] * 4
+
+
+def test_pool_booking_cost(client, admin_user, places, other_authority):
+    """`other_authority` has no allocation of its own: its lock is looked for and not found."""
+    client.force_login(admin_user)
+    person = PersonFactory(organisation=other_authority)
+    with CaptureQueriesContext(connection) as queries:
+        _book(client, places, other_authority, person)
+    assert places.bookings.get().source == Booking.Source.POOL
+    assert len(queries.captured_queries) == POOL - 1
+
+
+def test_pool_after_the_allocation_cost(client, admin_user, places, authority):
+    for _ in range(2):
+        services.booking_create(
+            actor=admin_user, event=places, person=PersonFactory(organisation=authority)
+        )
+    client.force_login(admin_user)
+    person = PersonFactory(organisation=authority)
+    with CaptureQueriesContext(connection) as queries:
+        _book(client, places, authority, person)
+    assert places.bookings.get(person=person).source == Booking.Source.POOL
+    assert len(queries.captured_queries) == POOL
+
+
+def test_booking_someone_outside_the_authorities_goes_straight_to_the_pool(admin_user, places):
+    person = PersonFactory(organisation=OrganisationFactory(kind="partner", is_member=False))
+    with CaptureQueriesContext(connection) as queries:
+        booking = services.booking_create(actor=admin_user, event=places, person=person)
+    assert booking.source == Booking.Source.POOL and booking.authority_id is None
+    assert len(queries.captured_queries) == NO_AUTHORITY - BEFORE_LOCK
+
+
+def test_a_coordinator_costs_one_query_more(client, places, coordinator, authority):
+    client.force_login(coordinator)
+    person = PersonFactory(organisation=authority)
+    with CaptureQueriesContext(connection) as queries:
+        _book(client, places, authority, person)
+    assert places.bookings.get().status == S.CONFIRMED
+    assert len(queries.captured_queries) == ALLOCATION + 1
+
+
+def test_booking_writes_its_audit_row(client, admin_user, places, authority):
+    client.force_login(admin_user)
+    _book(client, places, authority, PersonFactory(organisation=authority, name="Ann Lee"))
+    booking = places.bookings.get()
+    entry = AuditEntry.objects.get(action="events.booking.created", object_id=str(booking.pk))
+    assert entry.actor == admin_user
+    assert entry.after["status"] == S.CONFIRMED and entry.after["source"] == "allocation"
+    assert entry.object_repr == f"Ann Lee – {places.title}"
+
+
+def test_booking_for_an_unknown_authority_is_404(client, admin_user, places, authority):
+    client.force_login(admin_user)
+    person = PersonFactory(organisation=authority)
+    response = client.post(
+        reverse("events:authority-places", args=[places.pk, 999_999]),
+        {"action": "book", "book-person": person.pk},
+    )
+    assert response.status_code == 404
+    assert not places.bookings.exists()
+
+
+def test_a_colleague_from_elsewhere_is_refused_keeping_the_page(
+    client, admin_user, places, authority, other_authority
+):
+    client.force_login(admin_user)
+    stranger = PersonFactory(organisation=other_authority)
+    response = _book(client, places, authority, stranger)
+    assert response.status_code == 200
+    assert "Choose a colleague from the list" in response.content.decode()
+    assert not places.bookings.exists()
+
+
+def test_the_event_as_committed_decides_not_the_callers_copy(admin_user, authority):
+    """A caller holding an old copy of the event: it was cancelled, or its release moment came,
+    after the copy was read. The booking follows the event as it is when the lock is held."""
+    event = make_event(admin_user, capacity=3)
+    services.allocations_set(actor=admin_user, event=event, per_authority={authority.pk: 2})
+    outsider = PersonFactory(organisation=None)
+    services.booking_create(actor=admin_user, event=event, person=outsider)  # the pool's place
+    stale = Event.objects.get(pk=event.pk)
+    # The release moment passes: the authority's two unused places join the pool.
+    Event.objects.filter(pk=event.pk).update(release_at=timezone.now() - datetime.timedelta(1))
+    late = services.booking_create(
+        actor=admin_user, event=stale, person=PersonFactory(organisation=None)
+    )
+    assert late.status == S.CONFIRMED and late.source == Booking.Source.POOL
+    Event.objects.filter(pk=event.pk).update(status=Event.Status.CANCELLED)
+    with pytest.raises(services.BookingError, match="cancelled"):
+        services.booking_create(
+            actor=admin_user, event=stale, person=PersonFactory(organisation=authority)
+        )
+
+
+def test_waiting_list_positions_follow_the_counter(admin_user):
+    event = make_event(admin_user, capacity=0)
+    Event.objects.filter(pk=event.pk).update(waitlist_counter=F("waitlist_counter") + 5)
+    first, second = (
+        services.booking_create(actor=admin_user, event=event, person=PersonFactory())
+        for _ in range(2)
+    )
+    assert (first.position, second.position) == (6, 7)
+    event.refresh_from_db()
+    assert event.waitlist_counter == 7
+
+
+def test_a_duplicate_the_checks_miss_is_refused_by_the_database(admin_user, authority, monkeypatch):
+    event = make_event(admin_user, capacity=5)
+    person = PersonFactory(organisation=authority)
+    services.booking_create(actor=admin_user, event=event, person=person)
+    # As if a second request had read the event before the first one's booking was there.
+    monkeypatch.setattr(booking_services, "_refuse_duplicate", lambda person, status: None)
+    with pytest.raises(services.BookingError, match="already has a booking") as refused:
+        services.booking_create(actor=admin_user, event=event, person=person)
+    assert refused.value.code == "duplicate"
+    assert event.bookings.count() == 1
+    assert AuditEntry.objects.filter(action="events.booking.created").count() == 1
+    # The surrounding transaction is still usable.
+    assert Booking.objects.filter(event=event).exists()
+
+
+class TestPrepared:
+    def test_runs_like_the_queryset_it_compiles(self, admin_user):
+        events = [make_event(admin_user, title=f"Event {n}", capacity=n) for n in range(3)]
+        prepared = Prepared(
+            lambda pk, capacity: (
+                Event.objects.filter(pk=pk, capacity__gte=capacity)
+                .order_by()
+                .values("title", "starts_at", "capacity")
+            ),
+            "pk",
+            "capacity",
+        )
+        for event in events:
+            for capacity in (0, 2):
+                expected = list(
+                    Event.objects.filter(pk=event.pk, capacity__gte=capacity)
+                    .order_by()
+                    .values("title", "starts_at", "capacity")
+                )
+                assert prepared.rows(pk=event.pk, capacity=capacity) == expected
+        # Values come back converted as a queryset gives them, on every database.
+        row = prepared.rows(pk=events[1].pk, capacity=0)[0]
+        assert isinstance(row["starts_at"], datetime.datetime) and row["starts_at"].tzinfo
+
+    def test_an_argument_the_query_does_not_use_is_an_error(self):
+        prepared = Prepared(
+            lambda pk, unused: Event.objects.filter(pk=pk).values("pk"), "pk", "unused"
+        )
+        with pytest.raises(ValueError, match="unused"):
+            prepared.rows(pk=1, unused=2)
+
+    def test_booking_state_counts_what_is_committed(self, admin_user, authority):
+        event = make_event(admin_user, capacity=4)
+        services.allocations_set(actor=admin_user, event=event, per_authority={authority.pk: 3})
+        booker = UserFactory(role="regional_admin")
+        people = [PersonFactory(organisation=authority) for _ in range(2)]
+        for person in people:
+            services.booking_create(actor=booker, event=event, person=person)
+        services.booking_create(actor=booker, event=event, person=PersonFactory(organisation=None))
+        other = OrganisationFactory()
+        state = booking_services._event_state(event.pk, people[0], authority.pk)
+        assert (state.existing, state.used) == (S.CONFIRMED, 2)
+        state = booking_services._event_state(event.pk, PersonFactory(organisation=other))
+        assert (state.existing, state.allocated, state.pool_used, state.pool_left) == (
+            None,
+            3,
+            1,
+            0,
+        )
