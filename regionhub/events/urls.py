@@ -21,6 +21,11 @@ urlpatterns = [
     path("<int:pk>/attendees.<slug:fmt>", views.attendees_export, name="attendees-export"),
     path("<int:pk>/feedback/", views.feedback_give, name="feedback-give"),
     path("<int:pk>/feedback/questions/", views.feedback_questions, name="feedback-questions"),
+    path(
+        "<int:pk>/feedback/questions/<int:question_pk>/delete/",
+        views.feedback_question_delete,
+        name="feedback-question-delete",
+    ),
     path("<int:pk>/feedback/results/", views.feedback_results, name="feedback-results"),
     path("<int:pk>/book/", views.booking_create, name="booking-create"),
     path("<int:pk>/places/<int:authority_pk>/", views.authority_places, name="authority-places"),

@@ -9,6 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -17,7 +19,7 @@ from regionhub.directory.models import Organisation, Person
 
 from . import emails, exporting, forms, ics, selectors, services
 from .availability import event_availability
-from .models import Booking, Event
+from .models import Booking, Event, FeedbackQuestion
 
 # Access helpers ------------------------------------------------------------------------------
 
@@ -588,6 +590,34 @@ def feedback_questions(request, pk: int):
             "question_form": question_form,
             "anonymity_form": anonymity_form,
             "form": question_form if question_form.errors else anonymity_form,
+        },
+    )
+
+
+@login_required
+def feedback_question_delete(request, pk: int, question_pk: int):
+    """Ask first, saying how many answers go with the question; delete on the POST."""
+    event = access_event_for_admin(request.user, pk)
+    question = get_object_or_404(FeedbackQuestion, pk=question_pk, event=event)
+    back = reverse("events:feedback-questions", args=[event.pk])
+    if request.method == "POST":
+        try:
+            answers = services.question_delete(actor=request.user, question=question)
+        except services.EventError as error:
+            messages.error(request, error.message)
+        else:
+            deleted = f" and its {answers} answer{pluralize(answers)}" if answers else ""
+            messages.success(request, f"Question deleted{deleted}.")
+        return redirect(back)
+    return render(
+        request,
+        "events/feedback_question_delete.html",
+        {
+            "nav": "events",
+            "event": event,
+            "question": question,
+            "answers": question.answers.count(),
+            "back_url": back,
         },
     )
 

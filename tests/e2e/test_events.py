@@ -128,3 +128,28 @@ def test_after_the_event_attendance_and_feedback(page, demo):
     page.get_by_label("Choices").fill("Keynote\nWorkshops")
     submit(page, "Add the question")
     expect(page.locator("#questions")).to_contain_text("Which part helped most?")
+
+    # A question asked by mistake goes, after a confirmation that says what goes with it.
+    page.get_by_role("link", name="Delete the question “Which part helped most?”").click()
+    page.wait_for_url(re.compile(r"/delete/$"))
+    visit(page, page.url)
+    expect(page.locator("#answers-warning")).to_contain_text("Nobody has answered it yet")
+    submit(page, "Delete the question")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Question deleted")
+    expect(page.locator("main")).not_to_contain_text("Which part helped most?")
+    expect(page.locator("main")).to_contain_text("No questions yet.")
+
+    # On an event people have answered, the confirmation counts the answers that would go.
+    visit(page, f"/events/{event.pk}/feedback/questions/")
+    question = event.questions.first()
+    answered = question.answers.count()
+    assert answered
+    page.get_by_role("link", name=f"Delete the question “{question.text}”").click()
+    page.wait_for_url(re.compile(r"/delete/$"))
+    visit(page, page.url)
+    expect(page.locator("#answers-warning")).to_contain_text(
+        f"{answered} answer{'s' if answered != 1 else ''} to this question will be deleted"
+    )
+    page.get_by_role("link", name="Cancel").click()
+    page.wait_for_url(re.compile(r"/feedback/questions/$"))
+    assert event.questions.filter(pk=question.pk).exists()

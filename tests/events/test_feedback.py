@@ -3,9 +3,11 @@
 import datetime
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
+from regionhub.core.models import AuditEntry
 from regionhub.events import selectors, services
 from regionhub.events.models import Booking, Event, FeedbackAnswer, FeedbackQuestion
 from regionhub.events.services import FeedbackError
@@ -95,6 +97,85 @@ class TestQuestions:
         client.force_login(coordinator)
         url = reverse("events:feedback-questions", args=[past.pk])
         assert client.get(url).status_code == 404
+
+
+class TestDeletingAQuestion:
+    def url(self, question):
+        return reverse("events:feedback-question-delete", args=[question.event_id, question.pk])
+
+    def test_asks_first_then_deletes_with_an_audit_row(self, client, admin_user, past):
+        question = past.questions.get(kind=K.TEXT)
+        client.force_login(admin_user)
+        page = client.get(self.url(question)).content.decode()
+        assert "Delete this question?" in page and question.text in page
+        assert "Nobody has answered it yet" in page
+        assert past.questions.filter(pk=question.pk).exists()  # asking deletes nothing
+        response = client.post(self.url(question), follow=True)
+        assert "Question deleted." in response.content.decode()
+        assert response.redirect_chain[-1][0] == reverse(
+            "events:feedback-questions", args=[past.pk]
+        )
+        assert not past.questions.filter(pk=question.pk).exists()
+        entry = AuditEntry.objects.get(action="events.feedback.question_deleted")
+        assert entry.actor == admin_user and entry.object_id == str(past.pk)
+        assert entry.before["text"] == question.text
+        assert entry.after == {"answers_deleted": 0}
+
+    def test_says_how_many_answers_go_with_it_and_keeps_the_others(
+        self, client, admin_user, past, authority
+    ):
+        for rating in (5, 3, 4):
+            services.feedback_submit(
+                actor=attendee(past, authority), event=past, answers=answers(past, rating=rating)
+            )
+        rating_q = past.questions.get(kind=K.RATING)
+        client.force_login(admin_user)
+        page = client.get(self.url(rating_q)).content.decode()
+        assert "3 answers to this question will be deleted with it" in page
+        response = client.post(self.url(rating_q), follow=True)
+        assert "Question deleted and its 3 answers." in response.content.decode()
+        assert not FeedbackAnswer.objects.filter(rating__isnull=False).exists()
+        # The other questions keep their answers; the results carry on without the question.
+        assert FeedbackAnswer.objects.filter(question__kind=K.CHOICE).count() == 3
+        assert past.feedback.count() == 3
+        results = client.get(reverse("events:feedback-results", args=[past.pk]))
+        assert results.status_code == 200
+        assert rating_q.text not in results.content.decode()
+        entry = AuditEntry.objects.get(action="events.feedback.question_deleted")
+        assert entry.after == {"answers_deleted": 3}
+
+    def test_the_questions_page_links_to_it(self, client, admin_user, past):
+        client.force_login(admin_user)
+        page = client.get(reverse("events:feedback-questions", args=[past.pk])).content.decode()
+        for question in past.questions.all():
+            assert self.url(question) in page
+
+    def test_404_for_everyone_but_regional_admins(self, client, past, coordinator, authority):
+        question = past.questions.first()
+        for user in (coordinator, member_of(authority), UserFactory(role="coordinator")):
+            client.force_login(user)
+            assert client.get(self.url(question)).status_code == 404
+            assert client.post(self.url(question)).status_code == 404
+        client.logout()
+        assert client.post(self.url(question)).status_code == 302  # to sign in
+        assert past.questions.filter(pk=question.pk).exists()
+        with pytest.raises(PermissionDenied):
+            services.question_delete(actor=coordinator, question=question)
+
+    def test_a_question_of_another_event_is_404(self, client, admin_user, past):
+        other = make_event(admin_user, title="Another event")
+        question = past.questions.first()
+        client.force_login(admin_user)
+        url = reverse("events:feedback-question-delete", args=[other.pk, question.pk])
+        assert client.get(url).status_code == 404
+        assert client.post(url).status_code == 404
+        assert past.questions.filter(pk=question.pk).exists()
+
+    def test_deleting_twice_says_so(self, client, admin_user, past):
+        question = past.questions.first()
+        services.question_delete(actor=admin_user, question=question)
+        with pytest.raises(FeedbackError, match="already been deleted"):
+            services.question_delete(actor=admin_user, question=question)
 
 
 class TestAnswering:

@@ -25,6 +25,7 @@ from .feedback import (
     feedback_submit,
     may_give_feedback,
     question_add,
+    question_delete,
 )
 from .reservations import booking_swap, place_reserve, reservation_name
 
@@ -55,5 +56,6 @@ __all__ = [
     "place_reserve",
     "places_expire",
     "question_add",
+    "question_delete",
     "reservation_name",
 ]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from regionhub.core.audit import audit_record, snapshot
 
 from ..models import Booking, Event, FeedbackAnswer, FeedbackQuestion, FeedbackSubmission
-from ._common import EventError, _require_admin
+from ._common import EventError, _lock_event, _require_admin
 
 
 class FeedbackError(EventError):
@@ -32,6 +32,8 @@ def question_add(
     options = [line.strip() for line in choices.splitlines() if line.strip()]
     if kind == FeedbackQuestion.Kind.CHOICE and len(options) < 2:
         raise FeedbackError("Give at least two options, one a line", field="choices")
+    # Under the event's lock, as answers are given, so "nobody has answered yet" stays true.
+    event = _lock_event(event)
     if event.feedback.exists():
         raise FeedbackError(
             "People have already answered, so the questions can no longer change", field="text"
@@ -48,6 +50,33 @@ def question_add(
         actor=actor, action="events.feedback.question_added", obj=event, after=snapshot(question)
     )
     return question
+
+
+@transaction.atomic
+def question_delete(*, actor, question: FeedbackQuestion) -> int:
+    """Delete a question and every answer given to it; the number of answers deleted.
+
+    Unlike adding a question, deleting one stays possible after people have answered: it
+    changes nothing about the answers to the other questions or the anonymity they were given
+    under, and an admin who asked something by mistake must be able to stop asking it. The
+    page that asks for confirmation says how many answers go with it."""
+    _require_admin(actor)
+    # Answers are given under the event's lock, so none can arrive for the question meanwhile.
+    event = _lock_event(question.event)
+    current = FeedbackQuestion.objects.filter(pk=question.pk, event=event).first()
+    if current is None:
+        raise FeedbackError("This question has already been deleted", code="missing")
+    before = snapshot(current)
+    answers, _ = FeedbackAnswer.objects.filter(question=current).delete()
+    current.delete()
+    audit_record(
+        actor=actor,
+        action="events.feedback.question_deleted",
+        obj=event,
+        before=before,
+        after={"answers_deleted": answers},
+    )
+    return answers
 
 
 @transaction.atomic
@@ -110,9 +139,10 @@ def _answer(question: FeedbackQuestion, value: Any) -> FeedbackAnswer | None:
 @transaction.atomic
 def feedback_submit(*, actor, event: Event, answers: dict[int, Any]) -> FeedbackSubmission:
     """Record an attendee's answers (question id → value); each person answers once."""
-    # Anonymity is read fresh: a stale copy of the event must not decide whether answers are
-    # linked to the person giving them.
-    event = Event.objects.get(pk=event.pk)
+    # Anonymity is read fresh, under the event's lock, which also keeps the questions from
+    # changing while the answers are stored: a stale copy of the event must not decide whether
+    # answers are linked to the person giving them.
+    event = _lock_event(event)
     person = getattr(actor, "person", None) if actor and actor.is_authenticated else None
     booking = (
         event.bookings.filter(person=person).exclude(status=Booking.Status.CANCELLED).first()
