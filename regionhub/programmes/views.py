@@ -251,6 +251,10 @@ def cohort_detail(request, pk: int):
     if request.method == "POST":
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
+        if "nominate" in request.POST:
+            # A nomination from a page opened before nominating moved to its own page must not
+            # be taken for the coordinator's own application.
+            return redirect("programmes:cohort-nominate", pk=cohort.pk)
         if apply_form.is_valid():
             try:
                 services.application_create(

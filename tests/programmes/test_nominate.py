@@ -182,3 +182,18 @@ def test_the_search_costs_the_same_queries_however_many_people(
     with django_assert_num_queries(len(few.captured_queries)):
         page = client.get(url(cohort, q="many")).content.decode()
     assert radios(page) == selectors.NOMINEES_SHOWN
+
+
+def test_a_nomination_sent_to_the_cohort_page_is_not_taken_for_an_application(
+    client, authority, cohort
+):
+    coordinator = coordinator_of(authority)
+    coordinator.person = PersonFactory(organisation=authority)
+    coordinator.save()
+    colleague = PersonFactory(organisation=authority)
+    client.force_login(coordinator)
+    response = client.post(
+        cohort.get_absolute_url(), {"nominate": "1", "nominate-person": colleague.pk}
+    )
+    assert response.status_code == 302 and response["Location"] == url(cohort)
+    assert not Application.objects.exists()
