@@ -9,17 +9,17 @@ from typing import TypeVar
 from django.conf import settings
 from django.utils import timezone
 
-from regionhub.core.pagecache import data_version, local_pages
+from regionhub.core.pagecache import local_pages
 
 T = TypeVar("T")
 
 
-def remember(namespaces: Iterable[str], name: str, compute: Callable[[], T], *parts) -> T:
-    """`compute()`, or what it returned for the same `parts` while every namespace's data and
-    the date were unchanged. Computed afresh whenever the page cache is off."""
+def remember(versions: Iterable[str], name: str, compute: Callable[[], T], *parts) -> T:
+    """`compute()`, or what it returned for the same `parts` under the same data version tokens
+    (`data_version(namespace)` of every namespace it reads) and on the same date. Computed
+    afresh whenever the page cache is off."""
     if not getattr(settings, "PAGE_CACHE", False):
         return compute()
-    versions = [data_version(namespace) for namespace in namespaces]
     key = "|".join(["remember", name, *versions, str(timezone.localdate()), *map(str, parts)])
     body = local_pages.get(key)
     if body is not None:

@@ -386,7 +386,7 @@ def overdue_actions(request):
 # Engagement ----------------------------------------------------------------------------------
 
 
-def _period(form: forms.PeriodForm) -> selectors.Period:
+def _period(form: forms.PeriodForm, version: str) -> selectors.Period:
     """The period asked for, or the latest quarter with a meeting when the form is empty or
     wrong (its errors are shown beside the fields)."""
     cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
@@ -395,7 +395,7 @@ def _period(form: forms.PeriodForm) -> selectors.Period:
     if on is None:
         # Default to the latest quarter in which a meeting was held, so the page is never empty
         # just because the current quarter has barely begun.
-        latest = remember([CACHE_NAMESPACE], "latest-meeting", _latest_meeting)
+        latest = remember([version], "latest-meeting", _latest_meeting)
         on = latest or today()
     return selectors.period_for(kind, on, cleaned.get("start"), cleaned.get("end"))
 
@@ -431,20 +431,22 @@ def engagement_regional(request):
     spreadsheet holds every group of the network, the screen and the printable page one page.
     """
     require_admin_or_404(request.user)
+    # Read once: every remembered part of the page is kept under this token.
+    version = data_version(CACHE_NAMESPACE)
     mine = _user_authority_ids(request.user)
     scopes = remember(
-        [CACHE_NAMESPACE], "engagement-scopes", lambda: selectors.engagement_scopes(mine), *mine
+        [version], "engagement-scopes", lambda: selectors.engagement_scopes(mine), *mine
     )
     data = request.GET.copy()
     if not data.get("network") and scopes.default is not None:
         data["network"] = str(scopes.default)
     form = forms.RegionalEngagementForm(data, scopes=scopes.trees)
-    period = _period(form)
+    period = _period(form, version)
     # A network not in the list is reported beside the field, and the default shown instead.
     chosen = form.cleaned_data.get("network") or scopes.default
     scope_groups = (
         remember(
-            [CACHE_NAMESPACE],
+            [version],
             "engagement-scope",
             lambda: selectors.engagement_scope_groups(chosen),
             chosen,
@@ -484,7 +486,7 @@ def engagement_regional(request):
 def engagement_authority(request, pk: int):
     authority = access_authority_tracker(request.user, pk)
     form = forms.PeriodForm(request.GET or None)
-    period = _period(form)
+    period = _period(form, data_version(CACHE_NAMESPACE))
     table = Deferred(lambda: selectors.engagement(period, today=today(), authority=authority))
     if request.GET.get("format") == "xlsx":
         return _xlsx(table.resolve(), f"engagement-{authority.pk}")
@@ -512,7 +514,7 @@ def engagement_authority(request, pk: int):
 @require_POST
 def engagement_email(request):
     require_admin_or_404(request.user)
-    period = _period(forms.PeriodForm(request.GET or None))
+    period = _period(forms.PeriodForm(request.GET or None), data_version(CACHE_NAMESPACE))
     sent = services.engagement_email_authorities(
         actor=request.user, start=period.start, end=period.end
     )
