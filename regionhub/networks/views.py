@@ -435,7 +435,7 @@ def engagement_regional(request):
     version = data_version(CACHE_NAMESPACE)
     mine = _user_authority_ids(request.user)
     scopes = remember(
-        [version], "engagement-scopes", lambda: selectors.engagement_scopes(mine), *mine
+        [version], "engagement-scopes", lambda: selectors.engagement_scopes(mine), *sorted(mine)
     )
     data = request.GET.copy()
     if not data.get("network") and scopes.default is not None:
