@@ -24,9 +24,8 @@ from .models import Booking, Event, FeedbackQuestion
 # Access helpers ------------------------------------------------------------------------------
 
 
-def access_event(user, pk: int, *, with_host: bool = True) -> Event:
-    events = selectors.events_visible_to(user)
-    return get_object_or_404(events.select_related("host") if with_host else events, pk=pk)
+def access_event(user, pk: int) -> Event:
+    return get_object_or_404(selectors.events_visible_to(user).select_related("host"), pk=pk)
 
 
 def access_event_for_admin(user, pk: int) -> Event:
@@ -227,11 +226,14 @@ def authority_places(request, pk: int, authority_pk: int):
         raise Http404
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "book":
-        # The booking form is the busy path: the event without its host, the colleague with
-        # their authority in one query; the authority's own row only to show the page again.
-        event = access_event(request.user, pk, with_host=False)
-        people = _colleagues(authority_pk).select_related("organisation")
-        book_form = forms.PersonForm(request.POST, prefix="book", people=people)
+        # The busiest path: the event and the colleague with their organisation are read with
+        # compiled statements; the authority's own row only to show the page again.
+        event = selectors.event_to_book(request.user, pk)
+        if event is None:
+            raise Http404
+        book_form = forms.ColleagueForm(
+            request.POST, prefix="book", people=_colleagues(authority_pk), authority_id=authority_pk
+        )
         if book_form.is_valid():
             person = book_form.cleaned_data["person"]
             try:

@@ -104,5 +104,26 @@ def test_booking_floor_inserts_one_row(client, admin_user):
 
     event = make_event(admin_user)
     assert client.get(f"/bench/events/floor/{event.pk}/").status_code == 405
-    assert client.post(f"/bench/events/floor/{event.pk}/").status_code == 200
+    response = client.post(f"/bench/events/floor/{event.pk}/")
+    assert response.status_code == 200
     assert event.bookings.get().status == Booking.Status.RESERVED
+    # Served through the same middleware as every page, so the comparison is fair.
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_booking_bench_counts_cpu_of_processes_alive_at_the_end():
+    from regionhub.events.management.commands.bench_bookings import (
+        _cpu_seconds,
+        _database_backends,
+        _used_since,
+    )
+
+    # 7 started in between and counts from zero; 9 ended and is lost.
+    assert _used_since({5: 1.0, 9: 4.0}, {5: 1.5, 7: 0.25}) == 0.75
+    assert _database_backends("sqlite:///var/bench.sqlite3")() == []
+    assert _database_backends("postgres://db.example/regionhub")() == []
+    import os
+
+    mine = _cpu_seconds([os.getpid()])
+    assert set(mine) <= {os.getpid()}

@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from regionhub.core.models import AuditEntry
-from regionhub.events import services
+from regionhub.events import selectors, services
 from regionhub.events.models import Booking, Event
+from regionhub.events.prepared import Prepared
 from regionhub.events.services import bookings as booking_services
-from regionhub.events.services._prepared import Prepared
 from tests.events.conftest import make_event
 from tests.factories import OrganisationFactory, PersonFactory, UserFactory
 
@@ -64,8 +64,8 @@ def _book(client, event, authority, person):
 
 
 def test_booking_form_costs_the_same_however_many_bookings(client, admin_user, places, authority):
-    # Bookings of other people on the event, some waiting, must not change the count.
-    for _ in range(2):
+    # Bookings of other people on the event, most of them waiting, must not change the count.
+    for _ in range(25):
         services.booking_create(
             actor=admin_user, event=places, person=PersonFactory(organisation=None)
         )
@@ -80,8 +80,8 @@ def test_booking_form_costs_the_same_however_many_bookings(client, admin_user, p
         statements = _statements(queries.captured_queries)
         # The lock is taken after everything that can be read without it.
         assert statements.index("SAVEPOINT") == BEFORE_LOCK, statements
-    # Two from the allocation; the pool is already full (two outsiders took one place and
-    # waited for the next), so four go to the waiting list, at a fixed cost.
+    # Two from the allocation; the pool is already full (an outsider took its place and 24
+    # wait), so four go to the waiting list, at a fixed cost.
     assert places.bookings.filter(person__in=colleagues, status=S.CONFIRMED).count() == 2
     assert counts[:2] == [ALLOCATION] * 2
     assert counts[2:] == [WAITING_LIST] * 4
@@ -157,6 +157,63 @@ def test_a_colleague_from_elsewhere_is_refused_keeping_the_page(
     assert response.status_code == 200
     assert "Choose a colleague from the list" in response.content.decode()
     assert not places.bookings.exists()
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "99999999999999999999999", "1.5"])
+def test_a_bad_colleague_id_is_a_form_error(client, admin_user, places, authority, value):
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("events:authority-places", args=[places.pk, authority.pk]),
+        {"action": "book", "book-person": value},
+    )
+    assert response.status_code == 200
+    assert "Choose a colleague from the list" in response.content.decode()
+
+
+def test_booking_a_draft_is_404_but_for_admins(client, admin_user, coordinator, authority):
+    draft = make_event(admin_user, publish=False)
+    person = PersonFactory(organisation=authority)
+    client.force_login(coordinator)
+    assert _book(client, draft, authority, person).status_code == 404
+    client.force_login(admin_user)
+    response = _book(client, draft, authority, person)
+    assert response.status_code == 200
+    assert "not open for booking yet" in response.content.decode()
+    assert not draft.bookings.exists()
+
+
+def test_booking_an_unknown_event_is_404(client, admin_user, authority):
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("events:authority-places", args=[999_999, authority.pk]),
+        {"action": "book", "book-person": PersonFactory(organisation=authority).pk},
+    )
+    assert response.status_code == 404
+
+
+class TestCompiledReads:
+    def test_the_event_to_book_is_the_event(self, admin_user, coordinator, places):
+        event = selectors.event_to_book(coordinator, places.pk)
+        assert event is not None
+        fresh = Event.objects.get(pk=places.pk)
+        for field in Event._meta.concrete_fields:
+            assert getattr(event, field.attname) == getattr(fresh, field.attname), field.name
+        assert not event._state.adding
+        assert selectors.event_to_book(coordinator, 999_999) is None
+        draft = make_event(admin_user, publish=False)
+        assert selectors.event_to_book(coordinator, draft.pk) is None
+        assert selectors.event_to_book(admin_user, draft.pk) == draft
+
+    def test_a_colleague_comes_with_their_organisation(self, authority, other_authority):
+        person = PersonFactory(organisation=authority, name="Ann Lee")
+        with CaptureQueriesContext(connection) as queries:
+            found = selectors.colleague(authority.pk, person.pk)
+            assert found == person and found.name == "Ann Lee"
+            assert found.organisation == authority
+            assert found.organisation.name == authority.name
+        assert len(queries.captured_queries) == 1
+        assert selectors.colleague(other_authority.pk, person.pk) is None
+        assert selectors.colleague(authority.pk, 999_999) is None
 
 
 def test_the_event_as_committed_decides_not_the_callers_copy(admin_user, authority):

@@ -15,6 +15,7 @@ from regionhub.directory.models import Person
 
 from ..availability import event_availability
 from ..models import Allocation, Booking, Event
+from ..prepared import Prepared
 from ._common import (
     BookingError,
     _date,
@@ -23,7 +24,6 @@ from ._common import (
     booking_authority_id,
     changes_events,
 )
-from ._prepared import Prepared
 from .places import _cancel, _fill, _notify_promoted, _source_for
 
 
@@ -102,7 +102,7 @@ def _state_queryset(event_id: int, person_id: int, *, authority_id: int | None, 
 
 
 # The statements a booking runs while holding a lock, compiled once per connection: see
-# `_prepared`. The locks take FOR NO KEY UPDATE, as `_common` explains.
+# `..prepared`. The locks take FOR NO KEY UPDATE, as `_common` explains.
 _LOCK_ALLOCATION = Prepared(
     lambda event_id, authority_id: (
         Allocation.objects.select_for_update(no_key=True)

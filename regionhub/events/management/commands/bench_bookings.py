@@ -6,7 +6,8 @@ floor view that inserts one row and does nothing else; then each client books co
 its own authority onto one event through the coordinator's booking form (session, CSRF, the
 allocation and event locks, the waiting list), as fast as it can. Afterwards the event is
 checked: no more places taken than its capacity, no authority over its allocation, every
-accepted booking stored once, the waiting list numbered in order of arrival.
+accepted booking stored once, the waiting list numbered in order of arrival. Both phases are
+measured on a warm server, and the CPU time each request cost is reported beside the rates.
 
 Database work happens in child processes (`--prepare`, `--check`) connected to the benchmark
 database, exactly as `manage.py bench` does it, so this process never touches another database.
