@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
@@ -38,6 +40,7 @@ from regionhub.core.pagecache import data_version
 from regionhub.core.permissions import coordinated_ids, is_regional_admin
 from regionhub.directory.models import Organisation, Person
 
+from .apps import NAMESPACE
 from .models import (
     Application,
     AwardNomination,
@@ -106,13 +109,25 @@ class ProgrammeListing:
         return Paginator(self.queryset(), self.PER_PAGE).get_page(self.page_number)
 
     def next_deadline(self) -> datetime.datetime | None:
-        """The next moment a cohort closes: until then, the 'open now' column stays true."""
-        return (
+        """The next moment a cohort closes: until then, the 'open now' column stays true.
+
+        Kept in the cache beside the programmes data version while it is still ahead: no
+        deadline can move without a save, which replaces the version."""
+        key = None
+        if getattr(settings, "PAGE_CACHE", False):
+            key = f"programmes:next-deadline:{data_version(NAMESPACE)}"
+            kept = cache.get(key)
+            if kept is not None and (kept == "none" or kept > self.now):
+                return None if kept == "none" else kept
+        found = (
             Cohort.objects.filter(deadline__gt=self.now)
             .order_by("deadline")
             .values_list("deadline", flat=True)
             .first()
         )
+        if key is not None:
+            cache.set(key, found or "none", 24 * 3600)
+        return found
 
     def cache_parts(self) -> list:
         return [

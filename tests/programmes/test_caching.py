@@ -95,6 +95,8 @@ def test_the_open_column_follows_the_clock(client, admin_user):
     with mock.patch("django.utils.timezone.now", return_value=noon - datetime.timedelta(hours=1)):
         assert "Taking applications" in get(client, url)
         assert "Taking applications" in cached(client, url, "programmes_programme")
+        # Even when the next cohort closes is kept while it is ahead.
+        assert "Taking applications" in cached(client, url, "programmes_cohort")
     with mock.patch("django.utils.timezone.now", return_value=noon + datetime.timedelta(seconds=1)):
         assert "Taking applications" not in get(client, url)
 
