@@ -55,22 +55,47 @@ class Prepared:
             converters=compiler.get_converters([expression for expression, _, _ in select]),
         )
 
-    def rows(self, using: str = "default", **values: Any) -> list[dict[str, Any]]:
+    def compiled(self, using: str) -> "_Compiled":
         compiled_here = self._local.__dict__.setdefault("compiled", {})
         compiled = compiled_here.get(using)
         if compiled is None:
             compiled = compiled_here[using] = self._compile(using)
-        # An argument keeps the type the backend gave its marker (psycopg's Int4 on PostgreSQL).
-        args = [
-            type(param)(values[slot]) if slot is not None else param
-            for slot, param in compiled.params
-        ]
+        return compiled
+
+    def rows(self, using: str = "default", **values: Any) -> list[dict[str, Any]]:
+        compiled = self.compiled(using)
         with connections[using].cursor() as cursor:
-            cursor.execute(compiled.sql, args)
-            rows = cursor.fetchall()
-        if compiled.converters:
-            rows = compiled.compiler.apply_converters(rows, compiled.converters)
-        return [dict(zip(compiled.columns, row, strict=True)) for row in rows]
+            cursor.execute(compiled.sql, compiled.args(values))
+            return compiled.result(cursor.fetchall())
+
+
+def lock_then_read(
+    lock: Prepared, read: Prepared, using: str = "default", **values: Any
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Run `lock` (a SELECT ... FOR UPDATE) and then `read` as two statements, so that `read`
+    sees everything committed while `lock` waited for the row (a single statement would read
+    from before the wait); each takes the values it names.
+
+    On PostgreSQL with client-side binding (Django's default) both go to the server in one
+    round trip, and the read runs the moment the lock is granted, without the lock holder first
+    waiting to be woken up, scheduled and handed the interpreter: that is time everyone queueing
+    for the same lock waits too. Elsewhere they run one after the other."""
+    connection = connections[using]
+    first, second = lock.compiled(using), read.compiled(using)
+    one_trip = (
+        connection.vendor == "postgresql"
+        and connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") is not True
+    )
+    with connection.cursor() as cursor:
+        if not one_trip:
+            cursor.execute(first.sql, first.args(values))
+            locked = first.result(cursor.fetchall())
+            cursor.execute(second.sql, second.args(values))
+            return locked, second.result(cursor.fetchall())
+        cursor.execute(f"{first.sql};\n{second.sql}", first.args(values) + second.args(values))
+        locked = first.result(cursor.fetchall())
+        cursor.nextset()
+        return locked, second.result(cursor.fetchall())
 
 
 @dataclass
@@ -80,3 +105,14 @@ class _Compiled:
     columns: list[str]
     compiler: Any
     converters: dict
+
+    def args(self, values: dict[str, Any]) -> list[Any]:
+        # An argument keeps the type the backend gave its marker (psycopg's Int4 on PostgreSQL).
+        return [
+            type(param)(values[slot]) if slot is not None else param for slot, param in self.params
+        ]
+
+    def result(self, rows) -> list[dict[str, Any]]:
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        return [dict(zip(self.columns, row, strict=True)) for row in rows]

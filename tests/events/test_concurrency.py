@@ -123,3 +123,54 @@ def test_cancellations_and_bookings_at_once_never_overbook(require_postgres):
     assert availability.authorities[authority.pk].used_allocation <= 4
     assert availability.authorities[other.pk].used_allocation <= 4
     assert Booking.objects.filter(event=event, status=S.CONFIRMED).count() == 10
+
+
+def test_the_read_after_a_lock_sees_what_committed_while_waiting(require_postgres):
+    """What makes `prepared.lock_then_read` safe even when both statements go to the server at
+    once: the count runs after the lock is granted, on what the lock's holder committed."""
+    from django.db import transaction
+
+    from regionhub.events.prepared import lock_then_read
+    from regionhub.events.services.bookings import _LOCK_EVENT, _POOL_STATE, _event_state
+
+    admin = UserFactory(role="regional_admin")
+    event = make_event(admin, capacity=5)
+    person = PersonFactory()
+    holding, counted, failed = threading.Event(), [], []
+
+    def holder():
+        try:
+            with transaction.atomic():
+                lock_then_read(_LOCK_EVENT, _POOL_STATE, event_id=event.pk, person_id=person.pk)
+                Booking.objects.create(
+                    event=event, person=PersonFactory(), status=S.CONFIRMED, source="pool"
+                )
+                holding.set()
+                # Long enough for the other to be waiting on the lock before this commits.
+                threading.Event().wait(0.5)
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            failed.append(repr(error))
+        finally:
+            holding.set()
+            connection.close()
+
+    def reader():
+        holding.wait(timeout=30)
+        try:
+            with transaction.atomic():
+                _, rows = lock_then_read(
+                    _LOCK_EVENT, _POOL_STATE, event_id=event.pk, person_id=person.pk
+                )
+                counted.append(_event_state(rows).pool_used)
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            failed.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=reader)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failed, failed
+    assert counted == [1]

@@ -15,7 +15,7 @@ from regionhub.directory.models import Person
 
 from ..availability import event_availability
 from ..models import Allocation, Booking, Event
-from ..prepared import Prepared
+from ..prepared import Prepared, lock_then_read
 from ._common import (
     BookingError,
     _date,
@@ -98,7 +98,7 @@ def _state_queryset(event_id: int, person_id: int, *, authority_id: int | None, 
         annotations["pool_used"] = Subquery(
             holding.filter(source=Booking.Source.POOL).annotate(n=_count()).values("n")
         )
-    return Event.objects.filter(pk=event_id).order_by().values(*_STATE_FIELDS, **annotations)
+    return Event.objects.filter(pk=event_id).order_by().values("id", *_STATE_FIELDS, **annotations)
 
 
 # The statements a booking runs while holding a lock, compiled once per connection: see
@@ -147,25 +147,14 @@ class _State:
         return self.event.capacity - self.allocated - self.pool_used
 
 
-def _event_state(event_id: int, person: Person, authority_id: int | None = None) -> _State:
-    """The event as committed now, with what a booking decision needs counted in the same
-    statement: the person's active booking and, with `authority_id`, the places the authority
-    has used from its allocation, else the pool's size and use.
-
-    Run it after the lock is granted, never in the statement that takes it: a statement that
-    had to wait for the lock still counts from before the wait, and would miss the places the
-    transaction holding it had just taken."""
-    if authority_id is None:
-        rows = _POOL_STATE.rows(event_id=event_id, person_id=person.pk)
-    else:
-        rows = _ALLOCATION_STATE.rows(
-            event_id=event_id, person_id=person.pk, authority_id=authority_id
-        )
+def _event_state(rows: list[dict[str, Any]]) -> _State:
+    """What a booking decision needs, from the row `_ALLOCATION_STATE` or `_POOL_STATE` read
+    once the lock was granted (see `prepared.lock_then_read`)."""
     if not rows:
         raise BookingError("This event no longer exists", code="missing")
     row = rows[0]
     return _State(
-        event=Event(pk=event_id, **{name: row[name] for name in _STATE_FIELDS}),
+        event=Event(pk=row["id"], **{name: row[name] for name in _STATE_FIELDS}),
         existing=row["existing"],
         used=row.get("used") or 0,
         allocated=row.get("allocated") or 0,
@@ -241,15 +230,21 @@ def _book_before_release(
 ) -> Booking:
     source: str | None = None
     if authority_id is not None:
-        allocation = _LOCK_ALLOCATION.rows(event_id=event.pk, authority_id=authority_id)
+        allocation, rows = lock_then_read(
+            _LOCK_ALLOCATION,
+            _ALLOCATION_STATE,
+            event_id=event.pk,
+            authority_id=authority_id,
+            person_id=person.pk,
+        )
         if allocation:
-            state = _event_state(event.pk, person, authority_id)
+            state = _event_state(rows)
             now = _check_state(state, person)
             if state.used < allocation[0]["places"]:
                 source = Booking.Source.ALLOCATION
     if source is None:
-        _LOCK_EVENT.rows(event_id=event.pk)
-        state = _event_state(event.pk, person)
+        _, rows = lock_then_read(_LOCK_EVENT, _POOL_STATE, event_id=event.pk, person_id=person.pk)
+        state = _event_state(rows)
         now = _check_state(state, person)
         if state.pool_left > 0:
             source = Booking.Source.POOL
