@@ -602,6 +602,26 @@ def engagement_totals(table: EngagementTable) -> list[tuple[Organisation, dict[s
     return [(a, totals[a.pk]) for a in table.authorities]
 
 
+@dataclass
+class Totals:
+    groups: int = 0
+    held: int = 0
+    attended: int = 0
+    senior: int = 0
+    apologies: int = 0
+
+
+def authority_totals(rows: list[tuple[Group, EngagementCell]]) -> Totals:
+    """One authority's figures summed across its groups (the rows of its tracker)."""
+    totals = Totals(groups=len(rows))
+    for _, cell in rows:
+        totals.held += cell.held
+        totals.attended += cell.attended
+        totals.senior += cell.senior
+        totals.apologies += cell.apologies
+    return totals
+
+
 def member_authorities() -> QuerySet[Organisation]:
     return Organisation.objects.filter(
         kind__in=[Organisation.Kind.COUNCIL, Organisation.Kind.TRUST]

@@ -27,8 +27,9 @@ from .models import Action, Group, Meeting
 
 # Columns of the regional view on one screen; a network with more groups is paged.
 GROUPS_PER_PAGE = 12
-# Rows of the group list.
+# Rows of the group list, and of an authority's tracker.
 GROUP_LIST_PAGE = 50
+TRACKER_PAGE = 50
 
 # Access helpers ------------------------------------------------------------------------------
 
@@ -490,11 +491,15 @@ def engagement_authority(request, pk: int):
     table = Deferred(lambda: selectors.engagement(period, today=today(), authority=authority))
     if request.GET.get("format") == "xlsx":
         return _xlsx(table.resolve(), f"engagement-{authority.pk}")
-    template = (
-        "networks/engagement_print.html"
-        if request.GET.get("print")
-        else "networks/engagement_authority.html"
-    )
+    rows = Deferred(lambda: table.rows_for(authority))
+    if request.GET.get("print"):
+        # The printable page is the whole tracker; the screen shows it a page at a time.
+        template, shown, page = "networks/engagement_print.html", rows, None
+    else:
+        page = Deferred(
+            lambda: Paginator(rows.resolve(), TRACKER_PAGE).get_page(request.GET.get("page"))
+        )
+        template, shown = "networks/engagement_authority.html", page
     return render(
         request,
         template,
@@ -504,7 +509,9 @@ def engagement_authority(request, pk: int):
             "period": period,
             "table": table,
             "authority": authority,
-            "authority_rows": Deferred(lambda: table.rows_for(authority)),
+            "authority_rows": shown,
+            "page": page,
+            "totals": Deferred(lambda: selectors.authority_totals(rows.resolve())),
             "directory_version": data_version("directory"),
         },
     )

@@ -256,3 +256,28 @@ def test_group_list_pages_through_the_groups(client, member):
     second = client.get(reverse("networks:group-list") + "?page=2").content.decode()
     assert "55 groups" in first and "Group 49" in first and "Group 50" not in first
     assert "Group 50" in second and "Group 00" not in second
+
+
+def test_authority_tracker_pages_through_its_groups_with_totals(
+    client, coordinator, authority, meeting
+):
+    director = holder(authority, Post.Category.DIRECTOR)
+    Attendance.objects.create(
+        meeting=meeting, authority=authority, status="present", person=director
+    )
+    for i in range(54):
+        group = Group.objects.create(name=f"Workstream {i:02d}", kind="workstream")
+        GroupAuthority.objects.create(group=group, authority=authority)
+    client.force_login(coordinator)
+    url = (
+        reverse("networks:engagement-authority", args=[authority.pk])
+        + "?kind=quarter&on=2024-05-01"
+    )
+    first = client.get(url).content.decode()
+    second = client.get(url + "&page=2").content.decode()
+    assert "Across its 55 groups: 1 meeting held, 1 attended, 1 with someone" in first
+    assert "DCS Network" in first and "Workstream 48" in first and "Workstream 49" not in first
+    assert "Groups 51 to 55 of 55" in second and "Workstream 49" in second
+    assert "DCS Network" not in second.split('id="tracker"')[1]
+    printed = client.get(url + "&print=1").content.decode()
+    assert "DCS Network" in printed and "Workstream 53" in printed
