@@ -9,8 +9,11 @@ machine or many; see `sending` for how they share the work and the rate limit.
 """
 
 import dataclasses
+import functools
 import logging
+import math
 import os
+import re
 import smtplib
 import socket
 import time
@@ -18,6 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
@@ -79,6 +83,71 @@ def _smtp_error(error: smtplib.SMTPResponseException) -> str:
     return f"{error.smtp_code} {_text(error.smtp_error)}".strip()
 
 
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+
+
+def _sanitized(address: str, encoding: str) -> str:
+    """The address as Django's SMTP backend would send it. A plain ASCII address needs
+    nothing done (Django's parser costs more than the rest of the message), and the sender's
+    address is the same every time."""
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return address
+    return _sanitized_cached(address, encoding)
+
+
+@functools.lru_cache(maxsize=64)
+def _sanitized_cached(address: str, encoding: str) -> str:
+    return sanitize_address(address, encoding)
+
+
+def stuff_dots(data: bytes) -> bytes:
+    """What smtplib does to a message before DATA (a dot starting a line is doubled), with
+    bytes.replace instead of its regular expression: the same bytes, many times quicker, which
+    matters at 50 KB a message."""
+    if data.startswith(b"."):
+        data = b"." + data
+    return data.replace(b"\n.", b"\n..")
+
+
+class _QuickData:
+    def data(self, msg):
+        if not isinstance(msg, bytes):
+            return super().data(msg)  # type: ignore[misc]
+        self.putcmd("data")  # type: ignore[attr-defined]
+        code, reply = self.getreply()  # type: ignore[attr-defined]
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        quoted = stuff_dots(msg)
+        if not quoted.endswith(b"\r\n"):
+            quoted += b"\r\n"
+        self.send(quoted + b".\r\n")  # type: ignore[attr-defined]
+        return self.getreply()  # type: ignore[attr-defined]
+
+
+class QuickSMTP(_QuickData, smtplib.SMTP):
+    pass
+
+
+class QuickSMTPSSL(_QuickData, smtplib.SMTP_SSL):
+    pass
+
+
+class SendingBackend(SMTPBackend):
+    """Django's SMTP backend, its connection quicker at DATA (see `stuff_dots`)."""
+
+    @property
+    def connection_class(self):
+        return QuickSMTPSSL if self.use_ssl else QuickSMTP
+
+
+def sending_connection():
+    """The connection the worker sends with: Django's configured backend, or, when that is
+    Django's SMTP backend, the same with quicker DATA."""
+    if settings.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+        return SendingBackend(timeout=conf.smtp_timeout())
+    return get_connection(timeout=conf.smtp_timeout())
+
+
 class Transport:
     """One email connection for the life of a worker: opened on first use, closed and opened
     again after an error. With Django's SMTP backend the message is turned into bytes here, so
@@ -87,7 +156,7 @@ class Transport:
 
     def __init__(self, backend=None, *, stats: Stats | None = None):
         if backend is None:
-            backend = get_connection(timeout=conf.smtp_timeout())
+            backend = sending_connection()
         self.backend: Any = backend
         self.smtp = isinstance(self.backend, SMTPBackend)
         self.stats = stats if stats is not None else Stats()
@@ -98,8 +167,8 @@ class Transport:
                 started = time.perf_counter()
                 data = message.message().as_bytes(linesep="\r\n")
                 encoding = message.encoding or "utf-8"
-                sender = sanitize_address(message.from_email, encoding)
-                recipients = [sanitize_address(a, encoding) for a in message.recipients()]
+                sender = _sanitized(message.from_email, encoding)
+                recipients = [_sanitized(a, encoding) for a in message.recipients()]
                 self.stats.render_s += time.perf_counter() - started
                 started = time.perf_counter()
                 if self.backend.connection is None:
@@ -171,15 +240,19 @@ class Worker:
             self.transport.stats = self.stats
         self.stopping = False
         self._sending = 0
+        self._seen_sending = False
         self._rendered: dict[int, Any] = {}
         self._wait = 0.0
+        # Per campaign: where the next claim starts, and when it last started from the start.
+        self._cursor: dict[int, int] = {}
+        self._rescanned: dict[int, float] = {}
 
     def stop(self, *_args) -> None:
         self.stopping = True
 
     def run(self, *, exit_when_done: bool = False) -> Stats:
-        """Send until stopped. With `exit_when_done`, return once no campaign is sending (for
-        benchmarks and the demo)."""
+        """Send until stopped. With `exit_when_done`, return once no campaign is sending any
+        more, having seen one sending (for benchmarks and tests)."""
         try:
             while not self.stopping:
                 try:
@@ -190,7 +263,7 @@ class Worker:
                     handled = 0
                 if handled:
                     continue
-                if exit_when_done and not self._sending:
+                if exit_when_done and self._seen_sending and not self._sending:
                     break
                 self._sleep(min(self._wait, self.poll) if self._wait else self.poll)
                 if not db_connection.in_atomic_block:
@@ -228,6 +301,7 @@ class Worker:
             .order_by("pk")
         )
         self._sending = len(campaigns)
+        self._seen_sending = self._seen_sending or bool(campaigns)
         for campaign in campaigns:
             if self.stopping:
                 break
@@ -247,15 +321,34 @@ class Worker:
     def _still_sending(self, campaign_id: int) -> bool:
         return Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).exists()
 
+    def _claim(self, campaign: Campaign) -> sending.Claim:
+        """Claim from where this worker's last claim ended; from the start when that finds
+        nothing, and at least once a lease (for retries and lapsed claims)."""
+        clock = self.clock
+        cursor = self._cursor.get(campaign.pk, 0)
+        if clock.monotonic() - self._rescanned.get(campaign.pk, -math.inf) >= self.lease:
+            cursor = 0
+        while True:
+            if not cursor:
+                self._rescanned[campaign.pk] = clock.monotonic()
+            claim = sending.deliveries_claim(
+                campaign=campaign,
+                worker=self.name,
+                limit=self.batch_size,
+                now=clock.now(),
+                lease=self.lease,
+                after_id=cursor,
+            )
+            if claim.last_id:
+                self._cursor[campaign.pk] = claim.last_id
+                return claim
+            if not cursor or claim.wait:
+                return claim
+            cursor = 0
+
     def send_batch(self, campaign: Campaign) -> int:
         clock = self.clock
-        claim = sending.deliveries_claim(
-            campaign=campaign,
-            worker=self.name,
-            limit=self.batch_size,
-            now=clock.now(),
-            lease=self.lease,
-        )
+        claim = self._claim(campaign)
         self.stats.skipped += claim.skipped
         if claim.wait:
             self._wait = claim.wait if not self._wait else min(self._wait, claim.wait)

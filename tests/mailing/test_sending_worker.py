@@ -5,14 +5,17 @@ bounces, retries, the automatic pause, the rate limit on a clock the test contro
 import datetime
 import email
 import email.policy
+import smtplib
 import socket
 
 import pytest
 from django.core.mail import get_connection
+from hypothesis import given
+from hypothesis import strategies as st
 
 from regionhub.mailing import sending, services
 from regionhub.mailing.models import Campaign, Delivery, Subscription, Suppression
-from regionhub.mailing.tasks import Transport, Worker
+from regionhub.mailing.tasks import Transport, Worker, stuff_dots
 
 from .sending_helpers import FakeClock, FakeRenderer, subscribe
 from .smtp_sink import Sink, free_port
@@ -279,3 +282,27 @@ def test_other_backends_get_the_message_object(admin_user, published_issue, main
     Worker(renderer=FakeRenderer(), clock=FakeClock()).run(exit_when_done=True)
     assert sorted(m.to[0] for m in mailoutbox) == sorted(s.email for s in subscribers)
     assert Subscription.objects.count() == 2
+
+
+@given(st.lists(st.sampled_from([b"\r\n", b"\n", b".", b"..", b"a", b"\r", b" "])).map(b"".join))
+def test_dots_are_stuffed_exactly_as_smtplib_stuffs_them(data):
+    assert stuff_dots(data) == smtplib._quote_periods(data)
+
+
+def test_the_worker_claims_on_from_where_it_left_off(admin_user, published_issue, main_list):
+    subscribe(main_list, 12)
+    campaign = start(admin_user, published_issue, main_list)
+    first = sending.deliveries_claim(campaign=campaign, worker="a", limit=4)
+    after = sending.deliveries_claim(campaign=campaign, worker="a", limit=4, after_id=first.last_id)
+    assert first.last_id == max(d.id for d in first.deliveries)
+    assert min(d.id for d in after.deliveries) > first.last_id
+    # A row below the cursor that became claimable again is found by a claim from the start.
+    Delivery.objects.filter(pk=first.deliveries[0].id).update(claimed_by="", claimed_at=None)
+    assert (
+        sending.deliveries_claim(campaign=campaign, worker="a", limit=4, after_id=after.last_id)
+        .deliveries[0]
+        .id
+        > after.last_id
+    )
+    again = sending.deliveries_claim(campaign=campaign, worker="b", limit=1)
+    assert [d.id for d in again.deliveries] == [first.deliveries[0].id]

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--exit-when-done",
             action="store_true",
-            help="exit once no campaign is sending",
+            help="exit once no campaign is sending any more, having seen one sending",
         )
         parser.add_argument(
             "--stats", action="store_true", help="print counts and timings as JSON on exit"
@@ -40,8 +40,9 @@ class Command(BaseCommand):
         )
         signal.signal(signal.SIGTERM, worker.stop)
         signal.signal(signal.SIGINT, worker.stop)
-        if o["verbosity"] >= 1 and not o["stats"]:
+        if o["verbosity"] >= 1:
             self.stdout.write(f"Mailing worker {worker.name} started.")
+            self.stdout.flush()
         stats = worker.run(exit_when_done=o["exit_when_done"])
         if o["stats"]:
             self.stdout.write(json.dumps({"worker": worker.name, **stats.as_dict()}))

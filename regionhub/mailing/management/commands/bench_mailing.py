@@ -1,0 +1,396 @@
+"""`manage.py bench_mailing`: how fast a campaign goes out, against the floor.
+
+1. Data: `migrate` and `generate_subscribers` (100,000 confirmed subscribers on one list).
+2. A local SMTP sink: several processes sharing one port, accepting and discarding.
+3. The floor: N processes, each one `smtplib` connection sending a pre-rendered message of the
+   real issue (same size as the campaign's) over and over, as many messages in all as the
+   campaign has recipients.
+4. The campaign: a published issue sent to the list; its audience frozen (timed), then N
+   `mailing_worker` processes, already started and waiting, send it and exit when it is
+   finished. Throughput is messages sent over the time from the start of sending to the
+   campaign's finish, as the database records them. The workers report how long personalising
+   and turning each message into bytes took (render time per message), apart from talking to
+   the server and the database.
+5. Checks: every delivery SENT, the sink accepted exactly one message per recipient.
+
+Database work happens in child processes connected to the bench database (`DATABASE_URL`, or
+`var/bench.sqlite3`), as `manage.py bench` does it. Results are added to `bench/results.json`
+when it exists (or written with `--out`).
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from regionhub.core.management.commands.bench import _entry, _redact, free_port, write_results
+
+MARKER = "bench-mailing"
+BENCH_MONTH = (2000, 1)
+THROUGHPUT_GOAL = 1700.0
+RATIO_GOAL = 0.7
+RENDER_SAMPLE = 2000
+
+
+# Child-process steps (run against the bench database) ------------------------------------------
+
+
+def bench_issue():
+    """A published issue the size of a real one, kept for the benchmark (its month is long
+    before any real issue's)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from regionhub.newsletter.models import Issue, Section
+    from regionhub.newsletter.rendering import render_markdown
+
+    month = datetime.date(*BENCH_MONTH, 1)
+    issue = Issue.objects.filter(month=month, import_filename=MARKER).first()
+    if issue is not None:
+        return issue
+    foreword = (
+        "Welcome to this month's Regional Update. Several authorities have new directors, "
+        "two inspections were published and there are places left on three events. "
+    ) * 4
+    issue = Issue.objects.create(
+        month=month,
+        title="Regional Update – benchmark issue",
+        foreword=foreword,
+        foreword_html=render_markdown(foreword),
+        author_line="From the Regional Team",
+        sign_off="Kind regards",
+        signature="The Regional Team",
+        status=Issue.Status.PUBLISHED,
+        published_at=timezone.now(),
+        import_filename=MARKER,
+    )
+    headings = ["DCS updates", "Inspections", "Key events", "Programmes", "Plan", "Networks"]
+    for order, heading in enumerate(headings):
+        body = "\n".join(
+            f"- {heading} item {n}: a change in the region, with "
+            f"[the details](https://example.org/{order}/{n}) for anyone who wants them."
+            for n in range(12)
+        )
+        Section.objects.create(
+            issue=issue, order=order, heading=heading, body=body, body_html=render_markdown(body)
+        )
+    return issue
+
+
+def prepare(message_path: str) -> dict:
+    """A fresh draft campaign of the bench issue to the generated list (earlier bench campaigns
+    and their deliveries removed), the render timings, and one personalised message written to
+    `message_path` for the floor."""
+    from django.contrib.auth import get_user_model
+
+    from regionhub.directory.bench import ADMIN_EMAIL
+    from regionhub.mailing import emails, sending
+    from regionhub.mailing.management.commands.generate_subscribers import LIST_SLUG
+    from regionhub.mailing.models import Campaign, MailingList, Subscriber
+
+    mailing_list = MailingList.objects.filter(slug=LIST_SLUG).first()
+    if mailing_list is None:
+        raise CommandError("No generated list: run generate_subscribers first.")
+    admin = get_user_model().objects.filter(email__iexact=ADMIN_EMAIL).first()
+    if admin is None:
+        raise CommandError(f"No account {ADMIN_EMAIL}: run bench_users.")
+    issue = bench_issue()
+    Campaign.objects.filter(issue=issue).delete()
+    campaign = sending.campaign_create(
+        actor=admin, issue=issue, mailing_list=mailing_list, rate_per_minute=0
+    )
+    started = time.perf_counter()
+    rendered = emails.issue_email(issue)
+    issue_ms = (time.perf_counter() - started) * 1000
+    sample = list(
+        Subscriber.objects.filter(subscriptions__mailing_list=mailing_list)
+        .order_by("pk")
+        .values_list("pk", "email", "name")[:RENDER_SAMPLE]
+    )
+    started = time.perf_counter()
+    data = b""
+    for pk, email, name in sample:
+        message = emails.personalise(
+            rendered, subscriber_id=pk, list_id=mailing_list.pk, email=email, name=name
+        )
+        data = message.message().as_bytes(linesep="\r\n")
+    render_ms = (time.perf_counter() - started) * 1000 / max(len(sample), 1)
+    Path(message_path).write_bytes(data)
+    return {
+        "campaign": campaign.pk,
+        "issue_ms": round(issue_ms, 1),
+        "render_ms": render_ms,
+        "message_bytes": len(data),
+    }
+
+
+def start(campaign_id: int) -> dict:
+    from django.contrib.auth import get_user_model
+
+    from regionhub.directory.bench import ADMIN_EMAIL
+    from regionhub.mailing import sending
+    from regionhub.mailing.models import Campaign
+
+    admin = get_user_model().objects.get(email__iexact=ADMIN_EMAIL)
+    started = time.perf_counter()
+    audience = sending.campaign_start(actor=admin, campaign=Campaign.objects.get(pk=campaign_id))
+    return {"audience": audience, "freeze_s": time.perf_counter() - started}
+
+
+def check(campaign_id: int) -> dict:
+    from django.db.models import Count, Max, Min
+
+    from regionhub.mailing.models import Campaign
+
+    campaign = Campaign.objects.get(pk=campaign_id)
+    deliveries = campaign.deliveries
+    span = deliveries.aggregate(first=Min("sent_at"), last=Max("sent_at"))
+    return {
+        "status": campaign.status,
+        "statuses": dict(deliveries.values_list("status").annotate(n=Count("pk")).order_by()),
+        "started_at": campaign.started_at.timestamp() if campaign.started_at else None,
+        "finished_at": campaign.finished_at.timestamp() if campaign.finished_at else None,
+        "first_sent": span["first"].timestamp() if span["first"] else None,
+        "last_sent": span["last"].timestamp() if span["last"] else None,
+    }
+
+
+# The run ---------------------------------------------------------------------------------------
+
+
+class Command(BaseCommand):
+    help = (
+        "Measure how fast mailing workers send a 100,000-subscriber campaign to a local SMTP "
+        "sink, against plain smtplib sending the same message over as many connections."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--subscribers", type=int, default=100_000)
+        parser.add_argument("--workers", type=int, default=4, help="sending processes (N)")
+        parser.add_argument("--sinks", type=int, default=2, help="SMTP sink processes")
+        parser.add_argument("--batch", type=int, default=100)
+        parser.add_argument("--skip-generate", action="store_true")
+        parser.add_argument("--out", default="bench/results.json")
+        parser.add_argument("--timeout", type=float, default=900.0)
+        # Internal: run in a child process against the benchmark database.
+        parser.add_argument("--prepare", metavar="MESSAGE_FILE", help="(internal)")
+        parser.add_argument("--start", type=int, metavar="CAMPAIGN", help="(internal)")
+        parser.add_argument("--check", type=int, metavar="CAMPAIGN", help="(internal)")
+
+    def handle(self, *args, **o):
+        if o["prepare"]:
+            self.stdout.write(json.dumps(prepare(o["prepare"])))
+            return
+        if o["start"]:
+            self.stdout.write(json.dumps(start(o["start"])))
+            return
+        if o["check"]:
+            self.stdout.write(json.dumps(check(o["check"])))
+            return
+        self.base_dir = Path(settings.BASE_DIR)
+        env = os.environ.copy()
+        env.setdefault("DATABASE_URL", f"sqlite:///{settings.VAR_DIR / 'bench.sqlite3'}")
+        env["DJANGO_SETTINGS_MODULE"] = "regionhub.settings.bench"
+        env.setdefault("LOG_LEVEL", "WARNING")
+        self.env = env
+        self.stdout.write(f"Database: {_redact(env['DATABASE_URL'])}")
+        self.run("migrate", "--noinput", "-v", "0")
+        if not o["skip_generate"]:
+            self.stdout.write(self.run("generate_subscribers", "--count", str(o["subscribers"])))
+            self.run("bench_users")
+        port = free_port()
+        sinks = [self.spawn_module("sink", "--port", str(port)) for _ in range(o["sinks"])]
+        workers: list[subprocess.Popen] = []
+        try:
+            for sink in sinks:
+                if sink.stdout.readline().strip() != "ready":
+                    raise CommandError("The SMTP sink did not start.")
+            with tempfile.TemporaryDirectory() as tmp:
+                message = str(Path(tmp) / "message.eml")
+                plan = json.loads(self.run("bench_mailing", "--prepare", message))
+                floor = self.floor(port, o["workers"], o["subscribers"], message)
+            workers = [self.spawn_worker(port, o["batch"], n) for n in range(o["workers"])]
+            for worker in workers:
+                if "started" not in worker.stdout.readline():
+                    raise CommandError("A mailing worker did not start.")
+            started = json.loads(self.run("bench_mailing", "--start", str(plan["campaign"])))
+            stats = self.wait_workers(workers, o["timeout"])
+            state = json.loads(self.run("bench_mailing", "--check", str(plan["campaign"])))
+        finally:
+            for process in workers:
+                if process.poll() is None:
+                    process.kill()
+            accepted = self.stop_sinks(sinks)
+        self.report(o, plan, floor, started, state, stats, accepted)
+
+    # Processes ---------------------------------------------------------------------------------
+
+    def run(self, *argv: str) -> str:
+        done = subprocess.run(
+            [sys.executable, str(self.base_dir / "manage.py"), *argv],
+            cwd=self.base_dir,
+            env=self.env,
+            text=True,
+            capture_output=True,
+        )
+        if done.returncode:
+            raise CommandError(f"manage.py {' '.join(argv)} failed.\n{done.stderr[-2000:]}")
+        return done.stdout
+
+    def spawn_module(self, *argv: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "regionhub.mailing.bench", *argv],
+            cwd=self.base_dir,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def spawn_worker(self, port: int, batch: int, n: int) -> subprocess.Popen:
+        env = {
+            **self.env,
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(port),
+        }
+        return subprocess.Popen(
+            [
+                sys.executable,
+                str(self.base_dir / "manage.py"),
+                "mailing_worker",
+                "--name",
+                f"bench-{n}",
+                "--batch",
+                str(batch),
+                "--poll",
+                "0.05",
+                "--exit-when-done",
+                "--stats",
+                "-v",
+                "1",
+            ],
+            cwd=self.base_dir,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def floor(self, port: int, connections: int, total: int, message: str) -> dict:
+        start_at = time.time() + 2.0  # time for every sender to connect first
+        share = [total // connections + (n < total % connections) for n in range(connections)]
+        senders = [
+            self.spawn_module(
+                "floor",
+                "--port",
+                str(port),
+                "--count",
+                str(count),
+                "--message",
+                message,
+                "--start-at",
+                str(start_at),
+            )
+            for count in share
+        ]
+        results = [json.loads(sender.communicate()[0]) for sender in senders]
+        if any(sender.returncode for sender in senders):
+            raise CommandError("A floor sender failed.")
+        elapsed = max(r["finished"] for r in results) - min(r["started"] for r in results)
+        sent = sum(r["sent"] for r in results)
+        return {"sent": sent, "elapsed_s": elapsed, "rate": sent / elapsed if elapsed else 0.0}
+
+    def wait_workers(self, workers, timeout: float) -> list[dict]:
+        """Each worker exits once the campaign is no longer sending; their counts and timings."""
+        deadline = time.monotonic() + timeout
+        stats = []
+        for worker in workers:
+            try:
+                out, _ = worker.communicate(timeout=max(deadline - time.monotonic(), 1))
+            except subprocess.TimeoutExpired as error:
+                raise CommandError(f"The campaign did not finish within {timeout:g}s.") from error
+            lines = [line for line in out.splitlines() if line.startswith("{")]
+            if worker.returncode or not lines:
+                raise CommandError("A mailing worker failed.")
+            stats.append(json.loads(lines[-1]))
+        return stats
+
+    def stop_sinks(self, sinks) -> int:
+        accepted = 0
+        for sink in sinks:
+            if sink.poll() is None:
+                sink.send_signal(signal.SIGTERM)
+            out, _ = sink.communicate(timeout=30)
+            lines = [line for line in out.splitlines() if line.startswith("{")]
+            accepted += json.loads(lines[-1])["accepted"] if lines else 0
+        return accepted
+
+    # Results -----------------------------------------------------------------------------------
+
+    def report(self, o, plan, floor, started, state, stats, accepted) -> None:
+        sent = state["statuses"].get("sent", 0)
+        elapsed = state["finished_at"] - state["started_at"]
+        rate = sent / elapsed if elapsed else 0.0
+        ratio = rate / floor["rate"] if floor["rate"] else 0.0
+        worker_sent = sum(s["sent"] for s in stats)
+        render_ms = 1000 * sum(s["render_s"] for s in stats) / max(worker_sent, 1)
+        send_ms = 1000 * sum(s["send_s"] for s in stats) / max(worker_sent, 1)
+        record_ms = 1000 * sum(s["record_s"] for s in stats) / max(worker_sent, 1)
+        # One floor message's time on one connection: what rendering is compared with.
+        floor_ms = 1000 * o["workers"] / floor["rate"] if floor["rate"] else 0.0
+        self.stdout.write(
+            f"\n{o['subscribers']:,} subscribers, {o['workers']} sending processes, "
+            f"{o['sinks']} sink processes, message {plan['message_bytes']:,} bytes\n"
+            f"  audience frozen     {started['audience']:>8,} deliveries in "
+            f"{started['freeze_s']:.2f}s\n"
+            f"  floor (smtplib)     {floor['sent']:>8,} messages  {floor['rate']:8.0f}/s\n"
+            f"  campaign            {sent:>8,} messages  {rate:8.0f}/s  ratio {ratio:.3f} "
+            f"(goal >= {RATIO_GOAL:.0%} and >= {THROUGHPUT_GOAL:,.0f}/s where the floor "
+            f"reaches it)\n"
+            f"  per message in the workers: render {render_ms:.3f} ms (personalise + bytes), "
+            f"SMTP {send_ms:.3f} ms, recording {record_ms:.3f} ms\n"
+            f"  render measured alone: {plan['render_ms']:.3f} ms per message, the issue "
+            f"itself {plan['issue_ms']:.0f} ms once\n"
+            f"  deliveries {state['statuses']}; the sink accepted {accepted:,} "
+            f"(floor {floor['sent']:,} + campaign {sent:,})"
+        )
+        problems = []
+        if state["status"] != "finished" or set(state["statuses"]) != {"sent"}:
+            problems.append(f"the campaign ended {state['status']} with {state['statuses']}")
+        if accepted != floor["sent"] + sent or worker_sent != sent:
+            problems.append("the sink did not accept exactly one message per recipient")
+        results = [
+            _entry("mailing throughput", rate, "msg/s", floor["rate"], ratio),
+            _entry(
+                "mailing render per message",
+                render_ms,
+                "ms",
+                floor_ms,
+                floor_ms / render_ms if render_ms else 0.0,
+            ),
+        ]
+        out = Path(o["out"])
+        if not out.is_absolute():
+            out = self.base_dir / out
+        if not problems:
+            existing = json.loads(out.read_text()) if out.exists() else {"results": []}
+            names = {e["name"] for e in results}
+            kept = [e for e in existing.get("results", []) if e["name"] not in names]
+            write_results(out, {**existing, "results": kept + results})
+            self.stdout.write(f"Written to {out}")
+        if problems:
+            raise CommandError("Mailing benchmark failed: " + "; ".join(problems))
+        floor_reaches = floor["rate"] >= THROUGHPUT_GOAL
+        met = ratio >= RATIO_GOAL and (rate >= THROUGHPUT_GOAL or not floor_reaches)
+        self.stdout.write(
+            self.style.SUCCESS("Mailing goals met.")
+            if met
+            else self.style.WARNING("Mailing goals not met.")
+        )
