@@ -272,8 +272,9 @@ class ColleagueChoiceField(PersonChoiceField):
         return person
 
 
-class ColleagueForm(PersonForm):
-    """Book a colleague from `authority_id` (one of `people`)."""
+class ColleagueForm(forms.Form):
+    """Book a colleague from `authority_id`. The list to choose from (`people`) is needed only
+    to show the form again, so it is given then, not built for every booking."""
 
     person = ColleagueChoiceField(
         queryset=Person.objects.none(),
@@ -285,6 +286,9 @@ class ColleagueForm(PersonForm):
     def __init__(self, *args, authority_id: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["person"].authority_id = authority_id
+
+    def show_choices(self, people) -> None:
+        self.fields["person"].queryset = people
 
 
 class ReserveForm(forms.Form):

@@ -231,9 +231,7 @@ def authority_places(request, pk: int, authority_pk: int):
         event = selectors.event_to_book(request.user, pk)
         if event is None:
             raise Http404
-        book_form = forms.ColleagueForm(
-            request.POST, prefix="book", people=_colleagues(authority_pk), authority_id=authority_pk
-        )
+        book_form = forms.ColleagueForm(request.POST, prefix="book", authority_id=authority_pk)
         if book_form.is_valid():
             person = book_form.cleaned_data["person"]
             try:
@@ -248,6 +246,7 @@ def authority_places(request, pk: int, authority_pk: int):
                     else f"{person.name} is on the waiting list.",
                 )
                 return redirect(request.path)
+        book_form.show_choices(_colleagues(authority_pk))
     else:
         event = access_event(request.user, pk)
         book_form = forms.PersonForm(prefix="book", people=_colleagues(authority_pk))
