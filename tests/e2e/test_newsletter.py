@@ -41,7 +41,7 @@ def test_compose_approve_publish_and_read(page, demo):
     expect(main).to_contain_text("Another regional admin must approve this issue")
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
 
-    page.get_by_role("link", name="Preview").click()
+    page.get_by_role("link", name="Preview", exact=True).click()
     page.wait_for_url("**/preview/")
     visit(page, page.url)
     expect(page.locator("main")).to_contain_text(
