@@ -223,3 +223,15 @@ def _request(rf, user):
     request = rf.get("/")
     request.user = user
     return request
+
+
+def test_the_ceremony_event_page_shows_its_awards(client, admin_user, authority):
+    event = make_event(admin_user)
+    winner = nominate(coordinator_of(authority), authority, team="Front Door Team")
+    awards.award_set_status(actor=admin_user, nomination=winner, status="winner")
+    awards.award_set_ceremony(actor=admin_user, year=2023, event=event)
+    client.force_login(member_of(authority))
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "Team Excellence Awards 2023" in page and "Front Door Team" in page
+    client.logout()
+    assert "Front Door Team" not in client.get(event.get_absolute_url()).content.decode()
