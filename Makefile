@@ -52,6 +52,7 @@ test: setup
 bench: setup
 	$(PY) manage.py bench $(BENCH_ARGS)
 	$(PY) manage.py bench_bookings
+	$(PY) manage.py bench_mailing
 
 lint: setup
 	$(VENV)/bin/ruff check .
