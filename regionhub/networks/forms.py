@@ -200,49 +200,59 @@ class PeriodForm(forms.Form):
 
 
 class GroupedSelect(forms.Select):
-    """A select whose options are written out in Python: the network list has over a hundred
-    options, and Django's widget templates take tens of milliseconds to render them."""
+    """A select of options under headings, written out in Python from `groups`
+    ([(heading, [(value, label), ...]), ...]): the network list has over a hundred options, and
+    Django's choice machinery and widget templates take milliseconds to go through them."""
+
+    groups: list[tuple[str, list[tuple[int, str]]]] = []
 
     def render(self, name, value, attrs=None, renderer=None):
         final = self.build_attrs(self.attrs, attrs)
         final["name"] = name
-        selected = {str(v) for v in self.format_value(value)}
+        selected = "" if value is None else str(value)
 
         def option(key, label):
             key = str(key)
             return format_html(
                 '<option value="{}"{}>{}</option>',
                 key,
-                mark_safe(" selected") if key in selected else "",
+                mark_safe(" selected") if key == selected else "",
                 label,
             )
 
-        parts = []
-        for group, choices in self.choices:
-            if isinstance(choices, list | tuple):
-                inner = format_html_join("", "{}", ((option(k, v),) for k, v in choices))
-                parts.append(format_html('<optgroup label="{}">{}</optgroup>', group, inner))
-            else:
-                parts.append(option(group, choices))
+        parts = [
+            format_html(
+                '<optgroup label="{}">{}</optgroup>',
+                heading,
+                format_html_join("", "{}", ((option(k, v),) for k, v in options)),
+            )
+            for heading, options in self.groups
+        ]
         return format_html("<select{}>{}</select>", flatatt(final), mark_safe("".join(parts)))
 
 
 class RegionalEngagementForm(PeriodForm):
     """The period, and the network whose groups the regional view shows."""
 
-    network = forms.TypedChoiceField(
+    network = forms.IntegerField(
         label="Network",
-        coerce=int,
         required=False,
         widget=GroupedSelect,
         help_text="The network and the groups that report to it",
-        error_messages={"invalid_choice": "Choose a network from the list"},
+        error_messages={"invalid": "Choose a network from the list"},
     )
 
     field_order = ["network", "kind", "on", "start", "end"]
 
     def __init__(self, *args, scopes, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["network"].choices = [
+        self.fields["network"].widget.groups = [
             (root.name, [(s.pk, s.name) for s in in_tree]) for root, in_tree in scopes
         ]
+        self.scope_ids = {s.pk for _, in_tree in scopes for s in in_tree}
+
+    def clean_network(self):
+        network = self.cleaned_data.get("network")
+        if network is not None and network not in self.scope_ids:
+            raise forms.ValidationError("Choose a network from the list", code="invalid_choice")
+        return network
