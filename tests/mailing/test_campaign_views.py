@@ -266,14 +266,21 @@ def test_recipient_log_filters_searches_and_pages_in_bounded_queries(
     assert client.get(url, {"status": "bogus"}).status_code == 200
 
 
-def test_campaign_list_links_each_campaign(client, admin_user, published_issue, main_list):
+def test_campaign_list_links_each_campaign(
+    client, admin_user, published_issue, main_list, django_assert_max_num_queries
+):
     subscribe(main_list, 2)
     first = started(admin_user, published_issue, main_list)
+    for n in range(5):
+        sending.campaign_create(
+            actor=admin_user, issue=published_issue, mailing_list=main_list, subject=f"Try {n}"
+        )
     second = sending.campaign_create(
         actor=admin_user, issue=published_issue, mailing_list=main_list, subject="Again"
     )
     client.force_login(admin_user)
-    body = client.get(reverse("mailing:campaigns")).content.decode()
+    with django_assert_max_num_queries(6):
+        body = client.get(reverse("mailing:campaigns")).content.decode()
     assert reverse("mailing:campaign-detail", args=[first.pk]) in body
     assert reverse("mailing:campaign-detail", args=[second.pk]) in body
     assert body.index("Again") < body.index(reverse("mailing:campaign-detail", args=[first.pk]))
