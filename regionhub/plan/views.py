@@ -33,11 +33,16 @@ def _service_error(form, error: services.PlanError) -> None:
 def overview(request):
     """Every initiative's RAG as at a date, a page at a time, with the count of each rating.
 
-    The table is cached until the plan, the networks (board names) or the directory (sponsor
-    posts, lead officers) change; a cached page costs no query for it.
+    The page body is cached until the plan, the networks (board names) or the directory
+    (sponsor posts, lead officers) change; a cached page costs no query for it.
     """
     form = forms.AsAtForm(request.GET or {"date": today().isoformat()})
-    context = {"nav": "plan", "form": form, "can_manage": is_regional_admin(request.user)}
+    context = {
+        "nav": "plan",
+        "form": form,
+        "can_manage": is_regional_admin(request.user),
+        "versions": f"{data_version('directory')}:{data_version(NETWORKS_CACHE)}",
+    }
     if form.is_valid():
         date = form.cleaned_data["date"]
         page = Deferred(
@@ -49,7 +54,6 @@ def overview(request):
             date=date,
             page=page,
             summary=Deferred(lambda: selectors.plan_summary_as_at(date)),
-            versions=f"{data_version('directory')}:{data_version(NETWORKS_CACHE)}",
         )
     return render(request, "plan/overview.html", context)
 

@@ -81,3 +81,15 @@ def test_overview_cached_until_the_plan_a_board_or_a_sponsor_post_changes(
         )
     page = client.get(url).content.decode()
     assert "1 red" in page and "Site secured" not in page and "Agency MoU" in page
+
+
+def test_a_regional_admins_cached_overview_is_kept_apart_from_a_members(
+    client, page_cache, admin_user, member
+):
+    url = reverse("plan:overview") + "?date=2024-06-01"
+    client.force_login(admin_user)
+    assert "Add an initiative" in client.get(url).content.decode()
+    client.force_login(member)
+    assert "Add an initiative" not in client.get(url).content.decode()
+    client.force_login(admin_user)
+    assert "Add an initiative" in client.get(url).content.decode()
