@@ -62,6 +62,7 @@ lint: setup
 # Every app's services and selectors are type-checked (and what they import).
 typecheck: setup
 	$(VENV)/bin/mypy regionhub/core/audit.py regionhub/core/permissions.py regionhub/core/pagecache.py regionhub/core/privacy.py \
+		regionhub/mailing/sending.py regionhub/mailing/campaign_selectors.py regionhub/mailing/tasks.py \
 		$(wildcard regionhub/*/services.py regionhub/*/services/*.py regionhub/*/selectors.py)
 
 format: setup

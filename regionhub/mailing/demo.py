@@ -43,6 +43,13 @@ def _csv_value(value: str) -> str:
 
 
 def load_demo_data() -> str:
+    """The demo list and its subscribers, then the latest demo issue sent to it."""
+    from .demo_campaign import load_demo_campaign
+
+    return f"{_load_list()}\n{load_demo_campaign()}"
+
+
+def _load_list() -> str:
     if MailingList.objects.filter(name=LIST_NAME).exists():
         return "Mailing demo already loaded; nothing changed."
     admin = User.objects.filter(email__iexact=ADMIN_EMAIL).first()
