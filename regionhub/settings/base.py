@@ -189,6 +189,12 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "RegionHub <regionhub@localhost>")
 
+# Sending the Regional Update (regionhub/mailing/conf.py documents each).
+MAILING_BATCH_SIZE = int(os.environ.get("MAILING_BATCH_SIZE", "50"))
+MAILING_LEASE_SECONDS = float(os.environ.get("MAILING_LEASE_SECONDS", "60"))
+MAILING_SMTP_TIMEOUT = float(os.environ.get("MAILING_SMTP_TIMEOUT", "20"))
+MAILING_MAX_ATTEMPTS = int(os.environ.get("MAILING_MAX_ATTEMPTS", "5"))
+
 # How long a line manager's link to endorse a mentoring application stays valid.
 MENTORING_ENDORSEMENT_DAYS = int(os.environ.get("MENTORING_ENDORSEMENT_DAYS", "14"))
 
