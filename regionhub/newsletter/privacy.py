@@ -1,5 +1,7 @@
 """Comments a person wrote on the Regional Update."""
 
+from regionhub.core.pagecache import data_changed
+
 from .models import Comment
 
 
@@ -27,4 +29,6 @@ def erasure_blockers(person) -> list[str]:
 
 def erase_person(person) -> dict[str, int]:
     deleted, _ = Comment.objects.filter(user__person=person).delete()
+    if deleted:
+        data_changed("newsletter")  # the issue pages show approved comments
     return {"comments deleted": deleted}

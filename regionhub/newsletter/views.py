@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from regionhub.core.deferred import Deferred
 from regionhub.core.pagecache import cache_for_anonymous
 from regionhub.core.permissions import is_regional_admin
 
@@ -122,9 +123,12 @@ def _render_issue(request, issue: Issue, *, form=None, preview: bool = False):
         {
             "nav": "updates",
             "issue": issue,
-            "sections": selectors.issue_sections(issue),
+            # Read only when the article is not already in the fragment cache.
+            "sections": Deferred(lambda: selectors.issue_sections(issue)),
             "recent": selectors.issues_recent(exclude=issue),
-            "comments": [] if preview else selectors.issue_comments_approved(issue),
+            "comments": []
+            if preview
+            else Deferred(lambda: selectors.issue_comments_approved(issue)),
             "views": 0 if preview else selectors.issue_view_count(issue),
             "form": form or forms.CommentForm(),
             "preview": preview,

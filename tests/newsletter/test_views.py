@@ -223,3 +223,39 @@ def test_import_page_asks_for_a_missing_month(client, admin_user):
     done = client.post(reverse("newsletter:import"), form).content.decode()
     assert "Regional Update – March 2025" in done
     assert Issue.objects.count() == 2
+
+
+def test_signed_in_issue_page_reuses_the_article_until_the_issue_changes(
+    client,
+    admin_user,
+    second_admin,
+    member,
+    settings,
+    django_assert_max_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    from regionhub.core.pagecache import local_pages
+
+    settings.PAGE_CACHE = True
+    local_pages.clear()
+    issue = _published(admin_user, second_admin, datetime.date(2024, 7, 1))
+    services.section_add(actor=admin_user, issue=issue, heading="Key Events", body="First")
+    client.force_login(member)
+    url = issue.get_absolute_url()
+    assert "First" in client.get(url, HTTP_USER_AGENT=CHROME_UA).content.decode()
+    # Cached: no section or comment query. Issue id, session, user, the view recorded, issue,
+    # recent issues, view count.
+    with django_assert_max_num_queries(7):
+        client.get(url, HTTP_USER_AGENT=CHROME_UA)
+    comment = services.comment_create(user=member, issue=issue, body="A fine foreword")
+    assert "A fine foreword" not in client.get(url, HTTP_USER_AGENT=CHROME_UA).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # the data version moves on commit
+        services.comment_moderate(actor=admin_user, comment=comment, approve=True)
+    assert "A fine foreword" in client.get(url, HTTP_USER_AGENT=CHROME_UA).content.decode()
+    section = issue.sections.get(heading="Key Events")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.section_update(
+            actor=admin_user, section=section, heading="Key Events", body="Second"
+        )
+    page = client.get(url, HTTP_USER_AGENT=CHROME_UA).content.decode()
+    assert "Second" in page and "First" not in page
