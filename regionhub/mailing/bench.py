@@ -65,7 +65,8 @@ def targets() -> list[dict]:
 
 class SinkProtocol(asyncio.Protocol):
     """Just enough SMTP to take a message: every command is answered 250 (354 for DATA), the
-    message is read up to the line holding a single dot and dropped."""
+    message is read up to the line holding a single dot and dropped. Commands may come several
+    at a time (it offers PIPELINING, as real mail servers do); they are answered in order."""
 
     END = b"\r\n.\r\n"
 
@@ -99,7 +100,7 @@ class SinkProtocol(asyncio.Protocol):
             command = self.buffer[:4].upper()
             self.buffer = self.buffer[end + 2 :]
             if command == b"EHLO":
-                self.transport.write(b"250-bench sink\r\n250 8BITMIME\r\n")
+                self.transport.write(b"250-bench sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
             elif command == b"DATA":
                 self.in_data = True
                 # The end marker's leading CRLF may be the one that ended the DATA line.

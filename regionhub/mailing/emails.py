@@ -1,12 +1,18 @@
 """The emails of the mailing lists: an issue of the Regional Update, rendered once and
 personalised per subscriber, and the double opt-in confirmation.
 
-`issue_email(issue)` renders the templates and inlines the CSS once per issue;
-`personalise(...)` is what a campaign calls for each recipient, so it does no template rendering,
-no CSS work and no database query: it fills the placeholders with string joins and signs two
-tokens (unsubscribe and preferences, one HMAC each). The message it returns also assembles its
-MIME form by string joins (`IssueMessage.message()`), which is several times quicker than the
-standard library's generator.
+`issue_email(issue)` renders the templates and inlines the CSS once per issue, and encodes
+the fixed text between the personal parts as quoted-printable once too; `personalise(...)` is
+what a campaign calls for each recipient, so it does no template rendering, no CSS work and no
+database query: it fills the placeholders with string joins, encodes only the few personal
+values, and signs two tokens (unsubscribe and preferences, one HMAC each). The message it returns
+assembles its MIME form by string joins (`IssueMessage.message()`), which is many times quicker
+than the standard library's generator.
+
+How the encoded pieces join up: quoted-printable limits lines to 76 characters, so an encoding
+depends on where a line starts. Each piece is therefore encoded as if it began a line, and ends
+with a soft line break ("=" at the end of a line, which decoding removes), so that the next piece
+does begin a line. The decoded text is exactly the filled-in text.
 """
 
 import binascii
@@ -86,6 +92,8 @@ class IssueEmail:
     text: str
     _html_parts: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _text_parts: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _html_encoded: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _text_encoded: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _unsubscribe: tuple[str, str] = field(init=False, repr=False, compare=False)
     _preferences: tuple[str, str] = field(init=False, repr=False, compare=False)
     _list_id_domain: str = field(init=False, repr=False, compare=False)
@@ -94,6 +102,8 @@ class IssueEmail:
         # re.split with one group: literal text at even positions, markers at odd ones.
         object.__setattr__(self, "_html_parts", tuple(_SPLIT.split(self.html)))
         object.__setattr__(self, "_text_parts", tuple(_SPLIT.split(self.text)))
+        object.__setattr__(self, "_html_encoded", _encoded_pieces(self._html_parts))
+        object.__setattr__(self, "_text_encoded", _encoded_pieces(self._text_parts))
         object.__setattr__(self, "_unsubscribe", _url_around_token("mailing:unsubscribe"))
         object.__setattr__(self, "_preferences", _url_around_token("mailing:preferences"))
         object.__setattr__(self, "_list_id_domain", _list_id_domain())
@@ -101,6 +111,44 @@ class IssueEmail:
 
 def _fill(parts: tuple[str, ...], values: dict[str, str]) -> str:
     return "".join(values[part] if index % 2 else part for index, part in enumerate(parts))
+
+
+def _qp_piece(text: str) -> str:
+    """`text` quoted-printable as if it began a line, ending where a line ends: a soft line
+    break is added when it does not end with its own, and the last line is cut first if the
+    "=" would take it past 76 characters (never inside an "=XX" escape)."""
+    encoded = _qp(text)
+    if not encoded or encoded.endswith("\n"):
+        return encoded
+    start = encoded.rfind("\n") + 1
+    if len(encoded) - start > 75:
+        cut = start + 75
+        if encoded[cut - 1] == "=":
+            cut -= 1
+        elif encoded[cut - 2] == "=":
+            cut -= 2
+        encoded = encoded[:cut] + "=\n" + encoded[cut:]
+    return encoded + "=\n"
+
+
+def _encoded_pieces(parts: tuple[str, ...]) -> tuple[str, ...]:
+    """The literal pieces of `parts` (even positions) encoded once; the markers left for
+    `_fill_encoded`. The last piece keeps no soft break: nothing follows it."""
+    last = len(parts) - 1
+    return tuple(
+        part if index % 2 else (_qp(part) if index == last else _qp_piece(part))
+        for index, part in enumerate(parts)
+    )
+
+
+def _fill_encoded(pieces: tuple[str, ...], values: dict[str, str]) -> str:
+    """`_qp(_fill(parts, values))`, up to where soft line breaks fall: only the values are
+    encoded here."""
+    last = len(pieces) - 1
+    return "".join(
+        (_qp(values[piece]) if index == last else _qp_piece(values[piece])) if index % 2 else piece
+        for index, piece in enumerate(pieces)
+    )
 
 
 def personalise(
@@ -120,24 +168,15 @@ def personalise(
     preferences = before + tokens.preferences_token(subscriber_id) + after
     name = " ".join(name.split())
     greeting = f"Dear {name}," if name else NEUTRAL_GREETING
-    text = _fill(
-        rendered._text_parts,
-        {
-            GREETING: greeting,
-            EMAIL: email,
-            UNSUBSCRIBE_URL: unsubscribe,
-            PREFERENCES_URL: preferences,
-        },
-    )
-    body_html = _fill(
-        rendered._html_parts,
-        {
-            GREETING: html.escape(greeting),
-            EMAIL: html.escape(email),
-            UNSUBSCRIBE_URL: html.escape(unsubscribe),
-            PREFERENCES_URL: html.escape(preferences),
-        },
-    )
+    text_values = {
+        GREETING: greeting,
+        EMAIL: email,
+        UNSUBSCRIBE_URL: unsubscribe,
+        PREFERENCES_URL: preferences,
+    }
+    html_values = {marker: html.escape(value) for marker, value in text_values.items()}
+    text = _fill(rendered._text_parts, text_values)
+    body_html = _fill(rendered._html_parts, html_values)
     message = IssueMessage(
         subject=rendered.subject,
         body=text,
@@ -153,7 +192,24 @@ def personalise(
         },
     )
     message.attach_alternative(body_html, "text/html")
+    message._encoded = _Encoded(
+        text=text,
+        text_qp=_fill_encoded(rendered._text_encoded, text_values),
+        html=body_html,
+        html_qp=_fill_encoded(rendered._html_encoded, html_values),
+    )
     return message
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    """The bodies `personalise` made, with their quoted-printable forms; used only while the
+    message still holds these very strings."""
+
+    text: str
+    text_qp: str
+    html: str
+    html_qp: str
 
 
 # The MIME form, by string joins ----------------------------------------------------------------
@@ -206,9 +262,12 @@ def _part(content_type: str, body: str) -> Message:
 
 class IssueMessage(EmailMultiAlternatives):
     """The message `personalise` returns. `message()` assembles the MIME form by string joins
-    (both parts quoted-printable, so 7-bit clean whatever the line lengths); anything this
-    does not cover — an attachment, Cc, a non-ASCII address or header — takes Django's usual
-    path, so changing the message after `personalise` is always safe."""
+    (both parts quoted-printable, so 7-bit clean whatever the line lengths), from the bodies
+    `personalise` encoded while they are still the message's; anything this does not cover —
+    an attachment, Cc, a non-ASCII address or header — takes Django's usual path, so changing
+    the message after `personalise` is always safe."""
+
+    _encoded: "_Encoded | None" = None
 
     def message(self, **kwargs: Any) -> Any:
         return self._assembled() or super().message(**kwargs)
@@ -243,8 +302,15 @@ class IssueMessage(EmailMultiAlternatives):
             if not value.isascii() or "\n" in value or "\r" in value or len(value) > 900:
                 return None
             headers.append((name, value))
-        text_part = _qp(str(self.body))
-        html_part = _qp(html_body)
+        encoded = self._encoded
+        if encoded is not None and self.body is encoded.text:
+            text_part = encoded.text_qp
+        else:
+            text_part = _qp(str(self.body))
+        if encoded is not None and html_body is encoded.html:
+            html_part = encoded.html_qp
+        else:
+            html_part = _qp(html_body)
         data = "".join(
             [
                 *(f"{name}: {value}\n" for name, value in headers),

@@ -110,6 +110,54 @@ def stuff_dots(data: bytes) -> bytes:
 
 
 class _QuickData:
+    """Quicker DATA, and one message to one recipient in two round trips instead of four."""
+
+    def send_one(self, sender: str, recipient: str, data: bytes) -> None:
+        """`sendmail(sender, [recipient], data)`, raising the same exceptions, but with MAIL,
+        RCPT and DATA sent together when the server offers PIPELINING (RFC 2920): the answers
+        are read afterwards, in order. Every mail server in use offers it; without it, or for
+        an address that needs SMTPUTF8, this is plain `sendmail`."""
+        self.ehlo_or_helo_if_needed()  # type: ignore[attr-defined]
+        if not (
+            self.does_esmtp  # type: ignore[attr-defined]
+            and self.has_extn("pipelining")  # type: ignore[attr-defined]
+            and sender.isascii()
+            and recipient.isascii()
+        ):
+            self.sendmail(sender, [recipient], data)  # type: ignore[attr-defined]
+            return
+        size = f" SIZE={len(data)}" if self.has_extn("size") else ""  # type: ignore[attr-defined]
+        envelope = (
+            f"MAIL FROM:{smtplib.quoteaddr(sender)}{size}\r\n"
+            f"RCPT TO:{smtplib.quoteaddr(recipient)}\r\nDATA\r\n"
+        )
+        self.send(envelope.encode("ascii"))  # type: ignore[attr-defined]
+        mail = self.getreply()  # type: ignore[attr-defined]
+        rcpt = self.getreply()  # type: ignore[attr-defined]
+        code, reply = self.getreply()  # type: ignore[attr-defined]
+        if mail[0] != 250 or rcpt[0] not in (250, 251) or code != 354:
+            if code == 354:
+                # A server that took DATA regardless expects a message: end it empty.
+                self.send(b".\r\n")  # type: ignore[attr-defined]
+                self.getreply()  # type: ignore[attr-defined]
+            self._rset()  # type: ignore[attr-defined]
+            if mail[0] != 250:
+                raise smtplib.SMTPSenderRefused(mail[0], mail[1], sender)
+            if rcpt[0] not in (250, 251):
+                raise smtplib.SMTPRecipientsRefused({recipient: rcpt})
+            raise smtplib.SMTPDataError(code, reply)
+        code, reply = self._send_data(data)
+        if code != 250:
+            self._rset()  # type: ignore[attr-defined]
+            raise smtplib.SMTPDataError(code, reply)
+
+    def _send_data(self, msg: bytes) -> tuple[int, bytes]:
+        quoted = stuff_dots(msg)
+        if not quoted.endswith(b"\r\n"):
+            quoted += b"\r\n"
+        self.send(quoted + b".\r\n")  # type: ignore[attr-defined]
+        return self.getreply()  # type: ignore[attr-defined]
+
     def data(self, msg):
         if not isinstance(msg, bytes):
             return super().data(msg)  # type: ignore[misc]
@@ -117,11 +165,7 @@ class _QuickData:
         code, reply = self.getreply()  # type: ignore[attr-defined]
         if code != 354:
             raise smtplib.SMTPDataError(code, reply)
-        quoted = stuff_dots(msg)
-        if not quoted.endswith(b"\r\n"):
-            quoted += b"\r\n"
-        self.send(quoted + b".\r\n")  # type: ignore[attr-defined]
-        return self.getreply()  # type: ignore[attr-defined]
+        return self._send_data(msg)
 
 
 class QuickSMTP(_QuickData, smtplib.SMTP):
@@ -173,7 +217,11 @@ class Transport:
                 started = time.perf_counter()
                 if self.backend.connection is None:
                     self.backend.open()
-                self.backend.connection.sendmail(sender, recipients, data)
+                connection = self.backend.connection
+                if len(recipients) == 1 and isinstance(connection, _QuickData):
+                    connection.send_one(sender, recipients[0], data)
+                else:
+                    connection.sendmail(sender, recipients, data)
                 self.stats.send_s += time.perf_counter() - started
             else:
                 self.backend.send_messages([message])
@@ -286,6 +334,7 @@ class Worker:
     def run_once(self) -> int:
         self._wait = 0.0
         handled = 0
+        sending.commits_without_waiting()
         campaigns = list(
             Campaign.objects.filter(status=Campaign.Status.SENDING)
             .only(

@@ -1,6 +1,7 @@
 """A real SMTP server for the sending tests (aiosmtpd), in this process or in its own.
 
-It counts each accepted message per recipient and refuses some addresses on purpose: a local
+It offers PIPELINING, as real mail servers do (`pipelining=False` for one that does not). It
+counts each accepted message per recipient and refuses some addresses on purpose: a local
 part containing "bounce" gets 550 at RCPT, "later" gets 451 at RCPT, "reject" gets 554 after
 DATA. As its own process (`python -m tests.mailing.smtp_sink --port N --log FILE`) it appends
 one line per recipient of each accepted message to FILE, so a test can count what arrived even
@@ -36,8 +37,15 @@ def free_port() -> int:
 
 
 class RecordingHandler:
-    def __init__(self, log: Path | None = None, delay: float = 0.0, kill_file: Path | None = None):
+    def __init__(
+        self,
+        log: Path | None = None,
+        delay: float = 0.0,
+        kill_file: Path | None = None,
+        pipelining: bool = True,
+    ):
         self.log = log
+        self.pipelining = pipelining
         self.delay = delay
         self.kill_file = kill_file
         self.killed: set[int] = set()
@@ -52,6 +60,9 @@ class RecordingHandler:
         session.host_name = hostname
         with self.lock:
             self.connections += 1
+        if self.pipelining:
+            # aiosmtpd answers commands sent together in order, but does not say so.
+            responses.insert(1, "250-PIPELINING")
         return responses
 
     def _kill_if_due(self, when: str) -> None:

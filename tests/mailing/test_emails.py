@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import override_settings
 from django.urls import resolve
+from hypothesis import given
+from hypothesis import strategies as st
 
 from regionhub.mailing import emails, tokens, views
 
@@ -215,3 +217,40 @@ def test_backends_accept_the_message(rendered, mailoutbox, tmp_path, settings):
     assert _message(rendered, connection=connection).send() == 1
     [written] = tmp_path.iterdir()
     assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in written.read_text()
+
+
+def test_bodies_are_encoded_from_pieces_encoded_once(rendered):
+    """The quoted-printable bodies are joined from the issue's pieces, encoded when it was
+    rendered, and the subscriber's own values: they decode to exactly the filled-in bodies."""
+    import quopri
+
+    message = _message(rendered, name="Zoë = Ångström.", email="dot.first@example.org")
+    parsed = _parsed(message.message().as_bytes(linesep="\r\n"))
+    text_part, html_part = parsed.iter_parts()
+    encoded_text = text_part.get_payload()
+    # Joined from the pieces, not encoded whole again.
+    assert encoded_text == message._encoded.text_qp.replace("\n", "\r\n")
+    assert rendered._text_encoded[0].replace("\n", "\r\n") in encoded_text
+    assert quopri.decodestring(encoded_text.encode()).decode() == message.body.replace("\n", "\r\n")
+    assert html_part.get_content().replace("\r\n", "\n").rstrip("\n") == _html(message).rstrip("\n")
+    assert max(len(line) for line in encoded_text.split("\r\n")) <= 76
+
+
+def test_a_body_changed_after_personalise_is_encoded_afresh(rendered):
+    message = _message(rendered)
+    message.body = "Something else entirely.\n"
+    message.alternatives = [type(message.alternatives[0])("<p>Other</p>", "text/html")]
+    text_part, html_part = _parsed(message.message().as_bytes()).iter_parts()
+    assert text_part.get_content().strip() == "Something else entirely."
+    assert html_part.get_content().strip() == "<p>Other</p>"
+
+
+@given(st.lists(st.text(alphabet="ab .=\t\né€x", max_size=200), min_size=1, max_size=6))
+def test_pieces_encoded_apart_decode_as_one(texts):
+    import quopri
+
+    encoded = "".join(emails._qp_piece(t) for t in texts[:-1]) + emails._qp(texts[-1])
+    assert quopri.decodestring(encoded.encode()).decode() == "".join(texts)
+    # A soft break never makes a line longer than the encoder's own lines.
+    longest = max(len(line) for t in texts for line in emails._qp(t).split("\n"))
+    assert max(len(line) for line in encoded.split("\n")) <= max(longest, 76)

@@ -9,13 +9,12 @@ import smtplib
 import socket
 
 import pytest
-from django.core.mail import get_connection
 from hypothesis import given
 from hypothesis import strategies as st
 
 from regionhub.mailing import sending, services
 from regionhub.mailing.models import Campaign, Delivery, Subscription, Suppression
-from regionhub.mailing.tasks import Transport, Worker, stuff_dots
+from regionhub.mailing.tasks import SendingBackend, Transport, Worker, stuff_dots
 
 from .sending_helpers import FakeClock, FakeRenderer, subscribe
 from .smtp_sink import Sink, free_port
@@ -25,11 +24,9 @@ S = Campaign.Status
 
 
 def smtp(port: int) -> Transport:
-    return Transport(
-        get_connection(
-            "django.core.mail.backends.smtp.EmailBackend", host="127.0.0.1", port=port, timeout=5
-        )
-    )
+    """The worker's own connection (what `sending_connection` makes for Django's SMTP
+    backend), to the test's server."""
+    return Transport(SendingBackend(host="127.0.0.1", port=port, timeout=5))
 
 
 def start(admin, issue, mailing_list, **options) -> Campaign:
