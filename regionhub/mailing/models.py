@@ -162,8 +162,14 @@ class Delivery(models.Model):
         SKIPPED = "skipped", "Not sent (unsubscribed or suppressed)"
         CANCELLED = "cancelled", "Cancelled"
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="deliveries")
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="deliveries")
+    # No index of their own: every index is written again each time a delivery changes state,
+    # and (campaign, status) and the (issue, subscriber) constraint already lead with these.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
     email = models.EmailField(max_length=254, help_text="The address when the audience froze.")
     name = models.CharField(max_length=200, blank=True)
