@@ -127,8 +127,8 @@ def _qp_piece(text: str) -> str:
             cut -= 1
         elif encoded[cut - 2] == "=":
             cut -= 2
-        encoded = encoded[:cut] + "=\n" + encoded[cut:]
-    return encoded + "=\n"
+        encoded = encoded[:cut] + "=\r\n" + encoded[cut:]
+    return encoded + "=\r\n"
 
 
 def _encoded_pieces(parts: tuple[str, ...]) -> tuple[str, ...]:
@@ -226,12 +226,15 @@ def _header(name: str, value: str) -> str:
 
 
 def _qp(text: str) -> str:
-    return binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True).decode("ascii")
+    """Quoted-printable, lines ending CRLF as they go over SMTP."""
+    encoded = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True)
+    return encoded.decode("ascii").replace("\n", "\r\n")
 
 
 class AssembledMessage(Message):
     """A real multipart/alternative `email.message.Message` (headers and parts can be read as
-    usual) whose bytes were assembled once, so `as_bytes()` costs nothing."""
+    usual) whose bytes were assembled once, lines ending CRLF, so `as_bytes(linesep="\r\n")`,
+    which is how it is sent, costs nothing more."""
 
     def __init__(self, data: str, headers: list[tuple[str, str]], parts: list[Message]):
         super().__init__()
@@ -240,7 +243,7 @@ class AssembledMessage(Message):
         self._payload = parts  # type: ignore[attr-defined]
 
     def as_string(self, unixfrom=False, maxheaderlen=0, policy=None, linesep="\n"):
-        return self._data if linesep == "\n" else self._data.replace("\n", linesep)
+        return self._data if linesep == "\r\n" else self._data.replace("\r\n", linesep)
 
     def as_bytes(self, unixfrom=False, policy=None, linesep="\n"):
         return self.as_string(linesep=linesep).encode("ascii")
@@ -313,16 +316,16 @@ class IssueMessage(EmailMultiAlternatives):
             html_part = _qp(html_body)
         data = "".join(
             [
-                *(f"{name}: {value}\n" for name, value in headers),
-                f"\n--{_BOUNDARY}\n",
-                'Content-Type: text/plain; charset="utf-8"\nMIME-Version: 1.0\n',
-                "Content-Transfer-Encoding: quoted-printable\n\n",
+                *(f"{name}: {value}\r\n" for name, value in headers),
+                f"\r\n--{_BOUNDARY}\r\n",
+                'Content-Type: text/plain; charset="utf-8"\r\nMIME-Version: 1.0\r\n',
+                "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
                 text_part,
-                f"\n--{_BOUNDARY}\n",
-                'Content-Type: text/html; charset="utf-8"\nMIME-Version: 1.0\n',
-                "Content-Transfer-Encoding: quoted-printable\n\n",
+                f"\r\n--{_BOUNDARY}\r\n",
+                'Content-Type: text/html; charset="utf-8"\r\nMIME-Version: 1.0\r\n',
+                "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
                 html_part,
-                f"\n--{_BOUNDARY}--\n",
+                f"\r\n--{_BOUNDARY}--\r\n",
             ]
         )
         parts = [_part("text/plain", text_part), _part("text/html", html_part)]
