@@ -11,10 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from regionhub.core.audit import audit_record, snapshot
 from regionhub.core.models import AuditEntry
 from regionhub.events import selectors, services
 from regionhub.events.models import Booking, Event
-from regionhub.events.prepared import Prepared
+from regionhub.events.prepared import Prepared, PreparedInsert
 from regionhub.events.services import bookings as booking_services
 from tests.events.conftest import make_event
 from tests.factories import OrganisationFactory, PersonFactory, UserFactory
@@ -142,6 +143,22 @@ def test_booking_writes_its_audit_row(client, admin_user, places, authority):
     assert entry.actor == admin_user
     assert entry.after["status"] == S.CONFIRMED and entry.after["source"] == "allocation"
     assert entry.object_repr == f"Ann Lee – {places.title}"
+
+
+def test_the_audit_row_is_the_one_audit_record_writes(admin_user, places, authority):
+    booking = services.booking_create(
+        actor=admin_user, event=places, person=PersonFactory(organisation=authority)
+    )
+    written = AuditEntry.objects.get(action="events.booking.created")
+    expected = audit_record(
+        actor=admin_user, action="events.booking.created", obj=booking, after=snapshot(booking)
+    )
+    expected.refresh_from_db()
+    fields = [
+        f.attname for f in AuditEntry._meta.concrete_fields if f.name not in ("id", "created")
+    ]
+    assert [getattr(written, f) for f in fields] == [getattr(expected, f) for f in fields]
+    assert written.created is not None
 
 
 def test_booking_for_an_unknown_authority_is_404(client, admin_user, places, authority):
@@ -301,6 +318,42 @@ class TestPrepared:
         )
         with pytest.raises(ValueError, match="unused"):
             prepared.rows(pk=1, unused=2)
+
+    def test_an_insert_stores_what_save_would(self, admin_user, authority):
+        event = make_event(admin_user, capacity=4)
+        person = PersonFactory(organisation=authority)
+        insert = PreparedInsert(Booking)
+        for n in range(2):
+            booking = Booking(event=event, person=person if n else None, status=S.RESERVED)
+            insert.save(booking)
+            assert booking.pk is not None and not booking._state.adding
+            stored = Booking.objects.get(pk=booking.pk)
+            for field in Booking._meta.concrete_fields:
+                assert getattr(stored, field.attname) == getattr(booking, field.attname)
+        entry = AuditEntry(action="a.b", object_id="1", object_repr="x", after={"n": [1, "a"]})
+        entry.content_type = ContentType.objects.get_for_model(Booking)
+        PreparedInsert(AuditEntry).save(entry)
+        stored_entry = AuditEntry.objects.get(pk=entry.pk)
+        # auto_now_add is filled in as save() fills it.
+        assert stored_entry.created == entry.created and entry.created is not None
+        assert stored_entry.after == {"n": [1, "a"]}
+
+    def test_an_insert_is_a_plain_save_when_saves_are_listened_to(self, admin_user):
+        from django.db.models.signals import post_save
+
+        event = make_event(admin_user, capacity=4)
+        heard = []
+
+        def listener(sender, instance, created, **kwargs):
+            heard.append((instance.pk, created))
+
+        post_save.connect(listener, sender=Booking)
+        try:
+            booking = Booking(event=event, status=S.RESERVED)
+            PreparedInsert(Booking).save(booking)
+        finally:
+            post_save.disconnect(listener, sender=Booking)
+        assert heard == [(booking.pk, True)]
 
     def test_booking_state_counts_what_is_committed(self, admin_user, authority):
         event = make_event(admin_user, capacity=4)

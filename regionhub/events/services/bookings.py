@@ -4,18 +4,20 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from regionhub.core.audit import audit_record, snapshot
+from regionhub.core.models import AuditEntry
 from regionhub.core.permissions import coordinated_ids, is_regional_admin, require
 from regionhub.directory.models import Person
 
 from ..availability import event_availability
 from ..models import Allocation, Booking, Event
-from ..prepared import Prepared, lock_then_read
+from ..prepared import Prepared, PreparedInsert, lock_then_read
 from ._common import (
     BookingError,
     _date,
@@ -283,6 +285,23 @@ def _book_after_release(
     return booking
 
 
+# The booking and its audit row are written with statements compiled once: see `..prepared`.
+_INSERT_BOOKING = PreparedInsert(Booking)
+_INSERT_AUDIT = PreparedInsert(AuditEntry)
+
+
+def _audit_entry(*, actor, action: str, obj: Booking, after: dict[str, Any]) -> AuditEntry:
+    """The row `audit_record` writes for `obj`, not yet saved."""
+    return AuditEntry(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        content_type=ContentType.objects.get_for_model(type(obj)),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:300],
+        after=after,
+    )
+
+
 def _save(
     *,
     actor,
@@ -305,12 +324,15 @@ def _save(
     if source is None:
         position = waitlist_counter + 1
         Event.objects.filter(pk=event.pk).update(waitlist_counter=position)
-        booking = Booking.objects.create(
-            **fields, status=Booking.Status.WAITLISTED, position=position
-        )
+        booking = Booking(**fields, status=Booking.Status.WAITLISTED, position=position)
     else:
-        booking = Booking.objects.create(**fields, status=Booking.Status.CONFIRMED, source=source)
-    audit_record(actor=actor, action="events.booking.created", obj=booking, after=snapshot(booking))
+        booking = Booking(**fields, status=Booking.Status.CONFIRMED, source=source)
+    _INSERT_BOOKING.save(booking)
+    _INSERT_AUDIT.save(
+        _audit_entry(
+            actor=actor, action="events.booking.created", obj=booking, after=snapshot(booking)
+        )
+    )
     from .. import tasks
 
     kind = "waitlisted" if source is None else "confirmed"
