@@ -161,12 +161,24 @@ class ActionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Enter what is to be done"},
     )
-    owner = PersonChoiceField(
+    # Chosen from a search's results (pickers.owner_search), never from a list of everyone:
+    # the template renders the radios, the field only checks the id sent back.
+    owner = forms.ModelChoiceField(
         label="Owner",
-        queryset=Person.objects.order_by("name"),
-        error_messages={"required": "Choose who owns the action"},
+        queryset=Person.objects.all(),
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "Choose who owns the action",
+            "invalid_choice": "Choose the owner from the list: search by name or email",
+        },
     )
     due = date_field("Due date")
+
+    @classmethod
+    def typed(cls, data) -> dict:
+        """What was typed into each field, as initial values: the form comes back after a
+        search for the owner with everything kept and no errors shown yet."""
+        return {name: data[name] for name in cls.base_fields if name in data}
 
 
 class ActionEditForm(ActionForm):

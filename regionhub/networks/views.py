@@ -19,7 +19,7 @@ from regionhub.core.pagecache import data_version
 from regionhub.core.permissions import coordinated_ids, is_regional_admin
 from regionhub.directory.models import Organisation, today
 
-from . import forms, selectors, services
+from . import forms, pickers, selectors, services
 from .apps import CACHE_NAMESPACE
 from .caching import remember
 from .exporting import tracker_workbook
@@ -168,7 +168,6 @@ def meeting_detail(request, pk: int):
             "can_manage": admin,
             "can_record": admin or any(r.authority.pk in mine for r in rows),
             "decision_form": forms.DecisionForm() if admin else None,
-            "action_form": forms.ActionForm() if admin else None,
             "audit_entries": audit_entries_for(meeting) if admin else None,
         },
     )
@@ -306,62 +305,68 @@ def decision_add(request, pk: int):
     )
 
 
-@login_required
-def action_add(request, pk: int):
-    require_admin_or_404(request.user)
-    meeting = _meeting_or_404(pk)
-    form = forms.ActionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+def _action_form(request, *, meeting: Meeting, action: Action | None):
+    """Record or change an action. The owner is found by a search (the Search button, or live
+    with htmx, which posts the same form and swaps only the results): a search brings the form
+    back with everything typed and no errors; saving validates as usual."""
+    form_class = forms.ActionForm if action is None else forms.ActionEditForm
+    searching = request.method == "POST" and "find" in request.POST
+    if searching:
+        form = form_class(initial=form_class.typed(request.POST))
+    elif request.method == "POST":
+        form = form_class(request.POST)
+    elif action is not None:
+        form = form_class(
+            initial={
+                "description": action.description,
+                "owner": action.owner_id,
+                "due": action.due,
+                "status": action.status,
+            }
+        )
+    else:
+        form = form_class()
+    if request.method == "POST" and not searching and form.is_valid():
         try:
-            services.action_add(actor=request.user, meeting=meeting, **form.cleaned_data)
+            if action is None:
+                services.action_add(actor=request.user, meeting=meeting, **form.cleaned_data)
+                messages.success(request, "Action recorded.")
+            else:
+                services.action_update(actor=request.user, action=action, data=form.cleaned_data)
+                messages.success(request, "Action saved.")
         except services.NetworkError as error:
             _service_error(form, error)
         else:
-            messages.success(request, "Action recorded.")
             return redirect(f"{meeting.get_absolute_url()}#actions")
+    chosen = pickers.chosen_pk(form["owner"].value())
     return render(
         request,
-        "core/form.html",
+        "networks/action_form.html",
         {
             "nav": "networks",
             "form": form,
-            "title": f"Record an action: {meeting}",
-            "submit": "Record the action",
-            "back_url": meeting.get_absolute_url(),
+            "meeting": meeting,
+            "action": action,
+            "owners": pickers.owner_search(request.POST.get("owner_q", ""), keep=chosen),
+            "chosen": chosen,
+            "current_owner": action.owner_id if action is not None else None,
+            "title": f"{'Record' if action is None else 'Change'} an action: {meeting}",
+            "submit": "Record the action" if action is None else "Save the action",
         },
     )
+
+
+@login_required
+def action_add(request, pk: int):
+    require_admin_or_404(request.user)
+    return _action_form(request, meeting=_meeting_or_404(pk), action=None)
 
 
 @login_required
 def action_edit(request, pk: int):
     require_admin_or_404(request.user)
-    action = get_object_or_404(Action.objects.select_related("meeting__group", "owner"), pk=pk)
-    initial = {
-        "description": action.description,
-        "owner": action.owner_id,
-        "due": action.due,
-        "status": action.status,
-    }
-    form = forms.ActionEditForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.action_update(actor=request.user, action=action, data=form.cleaned_data)
-        except services.NetworkError as error:
-            _service_error(form, error)
-        else:
-            messages.success(request, "Action saved.")
-            return redirect(f"{action.meeting.get_absolute_url()}#actions")
-    return render(
-        request,
-        "core/form.html",
-        {
-            "nav": "networks",
-            "form": form,
-            "title": f"Change an action: {action.meeting}",
-            "submit": "Save the action",
-            "back_url": action.meeting.get_absolute_url(),
-        },
-    )
+    action = get_object_or_404(Action.objects.select_related("meeting__group"), pk=pk)
+    return _action_form(request, meeting=action.meeting, action=action)
 
 
 @login_required

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from regionhub.directory.models import Organisation, Person
-from regionhub.networks.models import Attendance, Group, Meeting
+from regionhub.networks.models import Action, Attendance, Group, Meeting
 from regionhub.plan.models import Initiative
 
 from .conftest import ADMIN, COORDINATOR_TELFORD, check_error_summary, sign_in, submit, visit
@@ -54,19 +54,51 @@ def test_record_a_meeting_with_attendance_decisions_and_actions(page, demo):
 
     page.get_by_role("link", name="Record an action").click()
     page.get_by_label("Action", exact=True).fill("Draft the annual report")
-    page.get_by_label("Owner").select_option(label="Chris Yates")
+    page.get_by_label("Due date").fill("1/9/2025")
+    submit(page, "Record the action")
+    check_error_summary(page, "Choose who owns the action")
+    # The owner is found by a search: live as one types, with only the results replaced.
+    search = page.get_by_label("Search for the owner by name or email")
+    search.fill("yates")
+    expect(page.get_by_role("radio", name="Chris Yates")).to_be_visible()
+    expect(page.locator("#owner-results")).to_contain_text("whose name or email contains ‘yates’")
+    check_axe_on(page)
+    page.get_by_role("radio", name="Chris Yates").check()
+    # The Search button (the way without JavaScript) brings the form back as it was typed.
+    search.fill("britton")
+    submit(page, "Search")
+    expect(page.locator(".govuk-error-summary")).to_have_count(0)
+    expect(page.get_by_label("Action", exact=True)).to_have_value("Draft the annual report")
+    expect(page.get_by_label("Due date")).to_have_value("1/9/2025")
+    expect(page.get_by_role("radio", name="Chris Yates")).to_be_checked()
+    expect(page.get_by_role("radio", name="Jo Britton")).to_be_visible()
     page.get_by_label("Due date").fill("1/6/2025")
     submit(page, "Record the action")
     check_error_summary(
         page, "The action cannot be due (1 June 2025) before its meeting (10 June 2025)."
     )
     expect(page.get_by_label("Action", exact=True)).to_have_value("Draft the annual report")
+    expect(page.get_by_role("radio", name="Chris Yates")).to_be_checked()
     page.get_by_label("Due date").fill("1/9/2025")
     submit(page, "Record the action")
     expect(page.locator("#actions ~ table").first).to_contain_text("Draft the annual report")
+    action = Action.objects.get(meeting=meeting, description="Draft the annual report")
+    assert action.owner.name == "Chris Yates"
 
     visit(page, f"/networks/groups/{group.pk}/")
     expect(page.locator("#open-actions ~ table").first).to_contain_text("Draft the annual report")
+
+    visit(page, meeting.get_absolute_url())
+    # Changing it: the current owner is shown, chosen, and kept when saved.
+    page.get_by_role("link", name="Change the action: Draft the annual report").click()
+    page.wait_for_url(re.compile(rf"/networks/actions/{action.pk}/"))
+    check_axe_on(page)
+    expect(page.get_by_role("radio", name="Chris Yates")).to_be_checked()
+    expect(page.locator("#owner-results")).to_contain_text("the current owner")
+    page.get_by_label("Status").select_option("done")
+    submit(page, "Save the action")
+    action.refresh_from_db()
+    assert action.status == "done" and action.owner.name == "Chris Yates"
 
 
 def test_regional_tracker_and_an_authority_tracker(page, demo):
