@@ -289,8 +289,9 @@ def people_for_authority(authority: Organisation) -> QuerySet[Person]:
     return Person.objects.filter(organisation=authority).order_by("name")
 
 
-def overdue_actions(on: datetime.date) -> list[Action]:
-    return list(
+def overdue_actions(on: datetime.date) -> QuerySet[Action]:
+    """Open actions due before `on`, longest overdue first."""
+    return (
         Action.objects.overdue(on).select_related("owner", "meeting__group").order_by("due", "pk")
     )
 

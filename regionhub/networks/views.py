@@ -30,6 +30,8 @@ GROUPS_PER_PAGE = 12
 # Rows of the group list, and of an authority's tracker.
 GROUP_LIST_PAGE = 50
 TRACKER_PAGE = 50
+# Rows of the overdue actions, longest overdue first.
+OVERDUE_PAGE = 50
 
 # Access helpers ------------------------------------------------------------------------------
 
@@ -382,7 +384,9 @@ def overdue_actions(request):
         "networks/action_overdue.html",
         {
             "nav": "networks",
-            "actions": selectors.overdue_actions(today()),
+            "page": Paginator(selectors.overdue_actions(today()), OVERDUE_PAGE).get_page(
+                request.GET.get("page")
+            ),
             "today": today(),
             "can_manage": admin,
         },

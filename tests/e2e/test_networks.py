@@ -100,6 +100,10 @@ def test_record_a_meeting_with_attendance_decisions_and_actions(page, demo):
     action.refresh_from_db()
     assert action.status == "done" and action.owner.name == "Chris Yates"
 
+    visit(page, "/networks/actions/overdue/")
+    expect(page.locator("#overdue")).to_contain_text(re.compile(r"\d+ overdue actions?"))
+    expect(page.get_by_role("button", name="Email the owners now")).to_be_visible()
+
 
 def test_regional_tracker_and_an_authority_tracker(page, demo):
     sign_in(page, ADMIN)
