@@ -9,7 +9,7 @@ costs no query at all. `cache_parts()` lists what such a table depends on beside
 import datetime
 import decimal
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -39,6 +39,7 @@ from django.utils import timezone
 from regionhub.core.pagecache import data_version
 from regionhub.core.permissions import coordinated_ids, is_regional_admin
 from regionhub.directory.models import Organisation, Person
+from regionhub.networks.pickers import PEOPLE_SHOWN, PeopleFound, people_found
 
 from .apps import NAMESPACE
 from .models import (
@@ -376,7 +377,7 @@ def interested_people(programme: Programme) -> QuerySet[Interest]:
 
 # Choosing whom to nominate -------------------------------------------------------------------
 
-NOMINEES_SHOWN = 20
+NOMINEES_SHOWN = PEOPLE_SHOWN
 
 
 def nominees_for(user) -> QuerySet[Person]:
@@ -387,34 +388,19 @@ def nominees_for(user) -> QuerySet[Person]:
     return Person.objects.filter(organisation_id__in=coordinated_ids(user))
 
 
-@dataclass
-class NomineeSearch:
-    q: str
-    people: Sequence[Person]
-    more: bool
-
-
 def nominee_search(
     user, cohort: Cohort, q: str = "", *, keep: int | None = None, limit: int = NOMINEES_SHOWN
-) -> NomineeSearch:
+) -> PeopleFound:
     """The first `limit` people the user may nominate whose name or email contains `q`, by name,
     each with `applied` set when they already have an application on the cohort; `more` says
     that others match too. `keep` is a person already chosen (on a form sent back with an
     error), kept in the list whatever the search."""
-    q = q.strip()
-    qs = (
+    people = (
         nominees_for(user)
         .select_related("organisation")
         .annotate(applied=Exists(Application.objects.filter(cohort=cohort, person=OuterRef("pk"))))
-        .order_by("name", "pk")
     )
-    found = qs.filter(Q(name__icontains=q) | Q(email__icontains=q)) if q else qs
-    people = list(found[: limit + 1])
-    more = len(people) > limit
-    people = people[:limit]
-    if keep is not None and all(p.pk != keep for p in people):
-        people = list(qs.filter(pk=keep)) + people
-    return NomineeSearch(q=q, people=people, more=more)
+    return people_found(people, q, keep=keep, limit=limit)
 
 
 # Savings -------------------------------------------------------------------------------------
