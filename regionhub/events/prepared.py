@@ -11,6 +11,7 @@ the real values in those places and execute. Values come back through the same c
 queryset would apply.
 """
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -114,38 +115,149 @@ class PreparedInsert:
         ]
         self._local = threading.local()
 
-    def _compile(self, using: str, instance: Model) -> tuple[str, Any]:
+    def _compile(self, using: str, instance: Model, returning: bool = True) -> tuple[str, Any]:
         query = InsertQuery(self.model)
         query.insert_values(self.fields, [instance])
         compiler = query.get_compiler(using=using)
-        compiler.returning_fields = [self.model._meta.pk]
+        if returning:
+            compiler.returning_fields = [self.model._meta.pk]
         ((sql, _),) = compiler.as_sql()
         return sql, compiler
 
-    def save(self, instance: Model, using: str = "default") -> None:
-        connection = connections[using]
-        if (
-            not connection.features.can_return_columns_from_insert
-            or signals.pre_save.has_listeners(self.model)
-            or signals.post_save.has_listeners(self.model)
-        ):
-            instance.save(using=using, force_insert=True)
-            return
+    def _compiled(self, using: str, instance: Model, returning: bool = True) -> tuple[str, Any]:
         compiled_here = self._local.__dict__.setdefault("compiled", {})
-        compiled = compiled_here.get(using)
+        compiled = compiled_here.get((using, returning))
         if compiled is None:
-            compiled = compiled_here[using] = self._compile(using, instance)
-        sql, compiler = compiled
-        params = [
+            compiled = compiled_here[using, returning] = self._compile(using, instance, returning)
+        return compiled
+
+    def _params(self, compiler, instance: Model) -> list[Any]:
+        return [
             compiler.prepare_value(field, compiler.pre_save_val(field, instance))
             for field in self.fields
         ]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+
+    def _plain(self, using: str) -> bool:
+        return (
+            not connections[using].features.can_return_columns_from_insert
+            or signals.pre_save.has_listeners(self.model)
+            or signals.post_save.has_listeners(self.model)
+        )
+
+    def save(self, instance: Model, using: str = "default") -> None:
+        if self._plain(using):
+            instance.save(using=using, force_insert=True)
+            return
+        sql, compiler = self._compiled(using, instance)
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, self._params(compiler, instance))
             (pk,) = cursor.fetchone()
-        instance.pk = pk
-        instance._state.adding = False
-        instance._state.db = using
+        _saved(instance, pk, using)
+
+    def in_one_statement(self, using: str = "default") -> bool:
+        """Whether `save_with` writes its rows with one statement on this database."""
+        return connections[using].vendor == "postgresql" and not self._plain(using)
+
+    def save_with(self, instance: Model, *following: "Following", using: str = "default") -> None:
+        """Store `instance` and then each following row, which names the new row's key.
+
+        On PostgreSQL (see `in_one_statement`) that is one statement, an INSERT for each row in
+        data-modifying WITH clauses, sent in one round trip: no row is written unless all are.
+        Following rows are inserted as given, without `pre_save` or `post_save` signals, so
+        they must already hold every value their own save would fill in. Elsewhere each row is
+        saved in turn, the following ones with `save()`."""
+        if not self.in_one_statement(using):
+            self.save(instance, using=using)
+            for row in following:
+                row.fill(instance.pk)
+                _inserts(type(row.instance)).save(row.instance, using=using)
+            return
+        shape = tuple((type(row.instance), row.field, row.sql) for row in following)
+        compiled_here = self._local.__dict__.setdefault("chains", {})
+        chain = compiled_here.get((using, shape))
+        if chain is None:
+            chain = compiled_here[using, shape] = _Chain.compile(self, instance, following, using)
+        with connections[using].cursor() as cursor:
+            cursor.execute(chain.sql, chain.params(instance, following))
+            (pk,) = cursor.fetchone()
+        _saved(instance, pk, using)
+        for row in following:
+            row.fill(pk)
+            row.instance._state.adding = False
+            row.instance._state.db = using
+
+
+@functools.cache
+def _inserts(model: type[Model]) -> PreparedInsert:
+    return PreparedInsert(model)
+
+
+def _saved(instance: Model, pk: Any, using: str) -> None:
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = using
+
+
+@dataclass
+class Following:
+    """A row `PreparedInsert.save_with` inserts after a new one, whose `field` it computes from
+    the new row's key: in the database by `sql`, where `{key}` stands for the key and `{value}`
+    for the value the row holds in `field`; in Python by `value(key)`, which is also what the
+    instance holds afterwards. A following row's own key is not read back."""
+
+    instance: Model
+    field: str
+    sql: str
+    value: Callable[[Any], Any]
+
+    def fill(self, key: Any) -> None:
+        setattr(self.instance, self.instance._meta.get_field(self.field).attname, self.value(key))
+
+
+@dataclass
+class _Chain:
+    sql: str
+    inserts: list[tuple["PreparedInsert", Any, int | None]]  # (insert, compiler, param dropped)
+
+    @classmethod
+    def compile(
+        cls, first: PreparedInsert, instance: Model, following: tuple[Following, ...], using: str
+    ) -> "_Chain":
+        connection = connections[using]
+        quote = connection.ops.quote_name
+        head, compiler = first._compiled(using, instance)
+        key = f"(SELECT {quote(first.model._meta.pk.column)} FROM {quote('new')})"
+        clauses = [f"{quote('new')} AS ({head})"]
+        inserts: list[tuple[PreparedInsert, Any, int | None]] = [(first, compiler, None)]
+        for n, row in enumerate(following):
+            insert = _inserts(type(row.instance))
+            sql, compiler = insert._compile(using, row.instance, returning=False)
+            # The INSERT ends with one plain placeholder per field; the linked one is replaced.
+            into, _, values = sql.rpartition(" VALUES (")
+            placeholders = ["%s"] * len(insert.fields)
+            if values != ", ".join(placeholders) + ")":
+                raise ValueError(f"Cannot chain the insert {sql!r}")
+            index = [f.name for f in insert.fields].index(row.field)
+            linked = row.sql.replace("{key}", key)
+            if "{value}" in row.sql:
+                linked, dropped = linked.replace("{value}", "%s"), None
+            else:
+                dropped = index
+            placeholders[index] = linked
+            clauses.append(f"{quote(f'f{n}')} AS ({into} VALUES ({', '.join(placeholders)}))")
+            inserts.append((insert, compiler, dropped))
+        return cls(f"WITH {', '.join(clauses)} SELECT * FROM {quote('new')}", inserts)
+
+    def params(self, instance: Model, following: tuple[Following, ...]) -> list[Any]:
+        params: list[Any] = []
+        for (insert, compiler, dropped), row in zip(
+            self.inserts, (instance, *(f.instance for f in following)), strict=True
+        ):
+            values = insert._params(compiler, row)
+            if dropped is not None:
+                del values[dropped]
+            params += values
+        return params
 
 
 @dataclass

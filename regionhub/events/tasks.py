@@ -2,10 +2,43 @@
 
 import datetime
 
+from django.db import DEFAULT_DB_ALIAS, router
 from django.utils import timezone
 from django_tasks import task
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.compat import normalize_json, task_enqueued
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from .models import Booking, Event
+
+
+def queued_row(task, *args) -> DBTaskResult | None:
+    """The row `task.enqueue(*args)` would write, not yet saved, when the task's backend keeps
+    its queue in a table of the default database (django_tasks_db's DatabaseBackend); else None.
+
+    Saved inside a transaction, the task is queued exactly when the transaction commits, with
+    no enqueue left to do after it. Send `enqueued(row)` once it is saved."""
+    backend = task.get_backend()
+    if type(backend) is not DatabaseBackend:
+        return None
+    if router.db_for_write(DBTaskResult) != DEFAULT_DB_ALIAS:
+        return None
+    backend.validate_task(task)
+    # As DatabaseBackend.enqueue creates it, with the run_after its pre_save receiver fills in.
+    return DBTaskResult(
+        id=backend._get_id(),
+        args_kwargs=normalize_json({"args": args, "kwargs": {}}),
+        priority=task.priority,
+        task_path=task.module_path,
+        queue_name=task.queue_name,
+        run_after=get_date_max() if task.run_after is None else task.run_after,
+        backend_name=backend.alias,
+    )
+
+
+def enqueued(row: DBTaskResult) -> None:
+    """Announce a row from `queued_row`, once saved, as its backend's enqueue does."""
+    task_enqueued.send(DatabaseBackend, task_result=row.task_result)
 
 
 @task()

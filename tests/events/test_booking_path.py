@@ -5,15 +5,18 @@ import datetime
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.compat import task_enqueued
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
 
 from regionhub.core.audit import audit_record, snapshot
 from regionhub.core.models import AuditEntry
-from regionhub.events import selectors, services
+from regionhub.events import selectors, services, tasks
 from regionhub.events.models import Booking, Event
 from regionhub.events.prepared import Prepared, PreparedInsert
 from regionhub.events.services import bookings as booking_services
@@ -26,15 +29,17 @@ S = Booking.Status
 # What a booking POST costs, in statements, by where the place comes from. Before the lock:
 # session, user, event, the colleague with their authority. Then the transaction: the allocation's
 # lock and a count; the event's lock and a count when the pool or the waiting list is needed (and
-# the waiting list's counter); the booking; its audit row. The confirmation email's task is
-# enqueued after the commit, so it is not counted here: these tests run inside a transaction that
-# never commits.
+# the waiting list's counter); the booking and its audit row, one statement on PostgreSQL (with
+# the confirmation email's task row when tasks are queued in the database, as they are not in
+# these tests), two elsewhere. The email's task is enqueued after the commit here, so it is not
+# counted: these tests run inside a transaction that never commits.
 BEFORE_LOCK = 4
 TRANSACTION = 2  # BEGIN and COMMIT; SAVEPOINT and RELEASE inside these tests' transaction
-ALLOCATION = BEFORE_LOCK + TRANSACTION + 4
+INSERTS = 1 if connection.vendor == "postgresql" else 2
+ALLOCATION = BEFORE_LOCK + TRANSACTION + 2 + INSERTS
 POOL = ALLOCATION + 2
 WAITING_LIST = POOL + 1
-NO_AUTHORITY = BEFORE_LOCK + TRANSACTION + 4  # no allocation to try: the event's lock at once
+NO_AUTHORITY = BEFORE_LOCK + TRANSACTION + 2 + INSERTS  # no allocation: the event's lock at once
 
 
 def _statements(queries) -> list[str]:
@@ -380,3 +385,113 @@ class TestPrepared:
             1,
             0,
         )
+
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="one statement only on PostgreSQL"
+)
+
+
+@pytest.fixture
+def queue_in_database(settings):
+    """Tasks queued in the database, as in production, instead of run at once."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+
+
+def _task_fields(row: DBTaskResult) -> dict:
+    row.refresh_from_db()
+    return {
+        f.attname: getattr(row, f.attname)
+        for f in DBTaskResult._meta.concrete_fields
+        if f.name not in ("id", "enqueued_at")
+    }
+
+
+@pytest.mark.usefixtures("queue_in_database")
+class TestEmailQueuedWithTheBooking:
+    @on_postgresql
+    def test_the_task_row_is_the_one_enqueue_writes(
+        self, client, admin_user, places, authority, django_capture_on_commit_callbacks
+    ):
+        client.force_login(admin_user)
+        person = PersonFactory(organisation=authority)
+        heard = []
+
+        def listener(sender, task_result, **kwargs):
+            heard.append(task_result)
+
+        task_enqueued.connect(listener)
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                with CaptureQueriesContext(connection) as queries:
+                    _book(client, places, authority, person)
+                assert DBTaskResult.objects.count() == 1  # before the commit
+        finally:
+            task_enqueued.disconnect(listener)
+        booking = places.bookings.get()
+        # In the booking's own statement, and nothing enqueued again after the commit.
+        assert _count(queries) == ALLOCATION
+        (row,) = DBTaskResult.objects.all()
+        assert row.enqueued_at is not None and row.status == "READY"
+        assert [(r.id, r.args) for r in heard] == [(str(row.id), [booking.pk, "confirmed"])]
+        expected = tasks.send_booking_email.enqueue(booking.pk, "confirmed").db_result
+        assert _task_fields(row) == _task_fields(expected)
+        assert row.args_kwargs == {"args": [booking.pk, "confirmed"], "kwargs": {}}
+
+    @on_postgresql
+    def test_the_worker_sends_the_email(self, admin_user, places, authority, mailoutbox):
+        person = PersonFactory(organisation=authority, email="ann@example.org")
+        services.booking_create(actor=admin_user, event=places, person=person)
+        row = DBTaskResult.objects.ready().get_locked()
+        row.claim("worker")
+        Worker(
+            queue_names=["default"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="worker",
+            excluded_queue_names=[],
+        ).run_task(row)
+        row.refresh_from_db()
+        assert row.status == "SUCCESSFUL" and row.return_value is True
+        (message,) = mailoutbox
+        assert message.to == ["ann@example.org"] and places.title in message.subject
+
+    def test_a_refused_booking_queues_nothing(self, admin_user, places, authority, monkeypatch):
+        person = PersonFactory(organisation=authority)
+        with transaction.atomic():
+            services.booking_create(actor=admin_user, event=places, person=person)
+        queued = DBTaskResult.objects.count()
+        monkeypatch.setattr(booking_services, "_refuse_duplicate", lambda person, status: None)
+        with pytest.raises(services.BookingError, match="already has a booking"):
+            services.booking_create(actor=admin_user, event=places, person=person)
+        assert DBTaskResult.objects.count() == queued
+        assert AuditEntry.objects.filter(action="events.booking.created").count() == 1
+
+    def test_elsewhere_the_task_is_enqueued_after_the_commit(
+        self, admin_user, places, authority, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            booking = services.booking_create(
+                actor=admin_user, event=places, person=PersonFactory(organisation=authority)
+            )
+        (row,) = DBTaskResult.objects.all()
+        assert row.args_kwargs == {"args": [booking.pk, "confirmed"], "kwargs": {}}
+        entry = AuditEntry.objects.get(action="events.booking.created")
+        assert entry.object_id == str(booking.pk)
+
+
+def test_without_a_database_queue_the_email_waits_for_the_commit(
+    admin_user, places, authority, django_capture_on_commit_callbacks, mailoutbox
+):
+    person = PersonFactory(organisation=authority, email="bo@example.org")
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.booking_create(actor=admin_user, event=places, person=person)
+    assert not mailoutbox and not DBTaskResult.objects.exists()
+    for callback in callbacks:
+        callback()
+    assert [m.to for m in mailoutbox] == [["bo@example.org"]]

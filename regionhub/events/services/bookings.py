@@ -17,7 +17,7 @@ from regionhub.directory.models import Person
 
 from ..availability import event_availability
 from ..models import Allocation, Booking, Event
-from ..prepared import Prepared, PreparedInsert, lock_then_read
+from ..prepared import Following, Prepared, PreparedInsert, lock_then_read
 from ._common import (
     BookingError,
     _date,
@@ -285,18 +285,17 @@ def _book_after_release(
     return booking
 
 
-# The booking and its audit row are written with statements compiled once: see `..prepared`.
+# The booking and its audit row are written with a statement compiled once: see `..prepared`.
 _INSERT_BOOKING = PreparedInsert(Booking)
-_INSERT_AUDIT = PreparedInsert(AuditEntry)
 
 
 def _audit_entry(*, actor, action: str, obj: Booking, after: dict[str, Any]) -> AuditEntry:
-    """The row `audit_record` writes for `obj`, not yet saved."""
+    """The row `audit_record` writes for `obj`, not yet saved, but for the key of `obj`, which
+    is not known until `obj` is saved with it."""
     return AuditEntry(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         content_type=ContentType.objects.get_for_model(type(obj)),
-        object_id=str(obj.pk),
         object_repr=str(obj)[:300],
         after=after,
     )
@@ -312,8 +311,9 @@ def _save(
     waitlist_counter: int,
     now: datetime.datetime,
 ) -> Booking:
-    """Store the booking decided under the lock, its audit row, and its email for after the
-    commit. `source` None: the waiting list, whose counter was read under the event's lock."""
+    """Store the booking decided under the lock, its audit row, and its email's task, queued
+    by the commit. `source` None: the waiting list, whose counter was read under the event's
+    lock."""
     fields: dict[str, Any] = {
         "event": event,
         "person": person,
@@ -327,16 +327,32 @@ def _save(
         booking = Booking(**fields, status=Booking.Status.WAITLISTED, position=position)
     else:
         booking = Booking(**fields, status=Booking.Status.CONFIRMED, source=source)
-    _INSERT_BOOKING.save(booking)
-    _INSERT_AUDIT.save(
-        _audit_entry(
-            actor=actor, action="events.booking.created", obj=booking, after=snapshot(booking)
-        )
-    )
     from .. import tasks
 
     kind = "waitlisted" if source is None else "confirmed"
-    _on_commit(tasks.send_booking_email, booking.pk, kind)
+    audit = _audit_entry(
+        actor=actor, action="events.booking.created", obj=booking, after=snapshot(booking)
+    )
+    following = [Following(audit, "object_id", "{key}::text", str)]
+    # Where the booking, its audit row and its email's task row go in one statement, the task
+    # is queued by the booking's own commit.
+    email = None
+    if _INSERT_BOOKING.in_one_statement():
+        email = tasks.queued_row(tasks.send_booking_email, 0, kind)
+    if email is not None:
+        following.append(
+            Following(
+                email,
+                "args_kwargs",
+                "jsonb_set({value}, '{args,0}', to_jsonb({key}))",
+                lambda key: {"args": [key, kind], "kwargs": {}},
+            )
+        )
+    _INSERT_BOOKING.save_with(booking, *following)
+    if email is not None:
+        tasks.enqueued(email)
+    else:
+        _on_commit(tasks.send_booking_email, booking.pk, kind)
     return booking
 
 
