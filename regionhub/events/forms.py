@@ -254,15 +254,35 @@ class ColleagueChoiceField(PersonChoiceField):
     queryset still lists the choices when the form is shown again."""
 
     authority_id: int
+    looked_up: dict[int, Person | None]  # people already read, by id
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.looked_up = {}
+
+    def __deepcopy__(self, memo):
+        # Each form's copy of the field has its own: a field's deepcopy shares other attributes.
+        result = super().__deepcopy__(memo)
+        result.looked_up = {}
+        return result
+
+    @staticmethod
+    def pk_of(value) -> int | None:
+        """The id `value` gives, if it can be one."""
+        try:
+            pk = int(value)
+        except (TypeError, ValueError):
+            return None
+        return pk if 0 < pk < 2**63 else None
 
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        try:
-            pk = int(value)
-        except (TypeError, ValueError):
-            pk = 0
-        person = selectors.colleague(self.authority_id, pk) if 0 < pk < 2**63 else None
+        pk = self.pk_of(value)
+        if pk in self.looked_up:
+            person = self.looked_up[pk]
+        else:
+            person = selectors.colleague(self.authority_id, pk) if pk is not None else None
         if person is None:
             raise forms.ValidationError(
                 self.error_messages["invalid_choice"],
@@ -289,6 +309,19 @@ class ColleagueForm(forms.Form):
 
     def show_choices(self, people) -> None:
         self.fields["person"].queryset = people
+
+    def event_to_book(self, user, pk: int) -> Event | None:
+        """`selectors.event_to_book(user, pk)`, read together with the colleague chosen, whom
+        validation then takes without reading again."""
+        field = self.fields["person"]
+        person_id = field.pk_of(self["person"].data)
+        if person_id is None:
+            return selectors.event_to_book(user, pk)
+        event, person = selectors.event_and_colleague(
+            user, pk, authority_id=field.authority_id, person_id=person_id
+        )
+        field.looked_up[person_id] = person
+        return event
 
 
 class ReserveForm(forms.Form):

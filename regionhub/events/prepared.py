@@ -82,22 +82,30 @@ def lock_then_read(
     round trip, and the read runs the moment the lock is granted, without the lock holder first
     waiting to be woken up, scheduled and handed the interpreter: that is time everyone queueing
     for the same lock waits too. Elsewhere they run one after the other."""
+    return rows_together(lock, read, using=using, **values)
+
+
+def rows_together(
+    first: Prepared, second: Prepared, using: str = "default", **values: Any
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows of `first` and of `second`, each run with the values it names, in this order;
+    in one round trip on PostgreSQL with client-side binding (Django's default)."""
     connection = connections[using]
-    first, second = lock.compiled(using), read.compiled(using)
+    one, two = first.compiled(using), second.compiled(using)
     one_trip = (
         connection.vendor == "postgresql"
         and connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") is not True
     )
     with connection.cursor() as cursor:
         if not one_trip:
-            cursor.execute(first.sql, first.args(values))
-            locked = first.result(cursor.fetchall())
-            cursor.execute(second.sql, second.args(values))
-            return locked, second.result(cursor.fetchall())
-        cursor.execute(f"{first.sql};\n{second.sql}", first.args(values) + second.args(values))
-        locked = first.result(cursor.fetchall())
+            cursor.execute(one.sql, one.args(values))
+            rows = one.result(cursor.fetchall())
+            cursor.execute(two.sql, two.args(values))
+            return rows, two.result(cursor.fetchall())
+        cursor.execute(f"{one.sql};\n{two.sql}", one.args(values) + two.args(values))
+        rows = one.result(cursor.fetchall())
         cursor.nextset()
-        return locked, second.result(cursor.fetchall())
+        return rows, two.result(cursor.fetchall())
 
 
 class PreparedInsert:

@@ -24,7 +24,7 @@ from .models import (
     FeedbackAnswer,
     FeedbackQuestion,
 )
-from .prepared import Prepared
+from .prepared import Prepared, rows_together
 
 SESSIONS = Prefetch("sessions", queryset=EventSession.objects.order_by("start", "pk"))
 
@@ -59,23 +59,42 @@ _EVENT_FIELDS = _attnames(Event)
 _PERSON_FIELDS = _attnames(Person)
 _ORGANISATION_FIELDS = _attnames(Organisation)
 _EVENT = Prepared(
-    lambda pk: Event.objects.filter(pk=pk).order_by().values(*_EVENT_FIELDS),
-    "pk",
+    lambda event_id: Event.objects.filter(pk=event_id).order_by().values(*_EVENT_FIELDS),
+    "event_id",
 )
 _COLLEAGUE = Prepared(
-    lambda pk, authority_id: (
-        Person.objects.filter(pk=pk, organisation_id=authority_id)
+    lambda person_id, authority_id: (
+        Person.objects.filter(pk=person_id, organisation_id=authority_id)
         .order_by()
         .values(*_PERSON_FIELDS, *(f"organisation__{name}" for name in _ORGANISATION_FIELDS))
     ),
-    "pk",
+    "person_id",
     "authority_id",
 )
 
 
 def event_to_book(user, pk: int) -> Event | None:
     """The event as `events_visible_to(user)` would give it, or None."""
-    rows = _EVENT.rows(pk=pk)
+    return _event_to_book(user, _EVENT.rows(event_id=pk))
+
+
+def colleague(authority_id: int, pk: int) -> Person | None:
+    """The person `pk` if they work for the authority, with their organisation loaded."""
+    return _colleague(_COLLEAGUE.rows(person_id=pk, authority_id=authority_id))
+
+
+def event_and_colleague(
+    user, pk: int, *, authority_id: int, person_id: int
+) -> tuple[Event | None, Person | None]:
+    """`event_to_book(user, pk)` and `colleague(authority_id, person_id)`, read together: in
+    one round trip where the database allows (see `prepared.rows_together`)."""
+    events, people = rows_together(
+        _EVENT, _COLLEAGUE, event_id=pk, person_id=person_id, authority_id=authority_id
+    )
+    return _event_to_book(user, events), _colleague(people)
+
+
+def _event_to_book(user, rows) -> Event | None:
     if not rows:
         return None
     event = Event.from_db("default", _EVENT_FIELDS, [rows[0][name] for name in _EVENT_FIELDS])
@@ -84,9 +103,7 @@ def event_to_book(user, pk: int) -> Event | None:
     return event
 
 
-def colleague(authority_id: int, pk: int) -> Person | None:
-    """The person `pk` if they work for the authority, with their organisation loaded."""
-    rows = _COLLEAGUE.rows(pk=pk, authority_id=authority_id)
+def _colleague(rows) -> Person | None:
     if not rows:
         return None
     row = rows[0]

@@ -226,12 +226,13 @@ def authority_places(request, pk: int, authority_pk: int):
         raise Http404
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "book":
-        # The busiest path: the event and the colleague with their organisation are read with
-        # compiled statements; the authority's own row only to show the page again.
-        event = selectors.event_to_book(request.user, pk)
+        # The busiest path: the event and the colleague with their organisation are read
+        # together with compiled statements; the authority's own row only to show the page
+        # again.
+        book_form = forms.ColleagueForm(request.POST, prefix="book", authority_id=authority_pk)
+        event = book_form.event_to_book(request.user, pk)
         if event is None:
             raise Http404
-        book_form = forms.ColleagueForm(request.POST, prefix="book", authority_id=authority_pk)
         if book_form.is_valid():
             person = book_form.cleaned_data["person"]
             try:

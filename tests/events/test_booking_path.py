@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from regionhub.core.audit import audit_record, snapshot
 from regionhub.core.models import AuditEntry
-from regionhub.events import selectors, services, tasks
+from regionhub.events import forms, selectors, services, tasks
 from regionhub.events.models import Booking, Event
 from regionhub.events.prepared import Prepared, PreparedInsert
 from regionhub.events.services import bookings as booking_services
@@ -40,6 +40,9 @@ ALLOCATION = BEFORE_LOCK + TRANSACTION + 2 + INSERTS
 POOL = ALLOCATION + 2
 WAITING_LIST = POOL + 1
 NO_AUTHORITY = BEFORE_LOCK + TRANSACTION + 2 + INSERTS  # no allocation: the event's lock at once
+
+
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="only on PostgreSQL")
 
 
 def _statements(queries) -> list[str]:
@@ -97,6 +100,29 @@ def test_booking_form_costs_the_same_however_many_bookings(client, admin_user, p
     assert places.bookings.filter(person__in=colleagues, status=S.CONFIRMED).count() == 2
     assert counts[:2] == [ALLOCATION] * 2
     assert counts[2:] == [WAITING_LIST] * 4
+
+
+@on_postgresql
+def test_round_trips_on_postgresql(client, admin_user, places, authority):
+    """Statements sent together count once: the event with the colleague, the allocation's lock
+    with the read after it, and the booking with its audit row."""
+    client.force_login(admin_user)
+    person = PersonFactory(organisation=authority)
+    with CaptureQueriesContext(connection) as queries:
+        _book(client, places, authority, person)
+    assert places.bookings.get().source == Booking.Source.ALLOCATION
+    assert len(queries.captured_queries) == ALLOCATION - 2
+
+
+def test_each_form_keeps_its_own_colleagues(authority):
+    person = PersonFactory(organisation=authority)
+    first, second = (
+        forms.ColleagueForm({"book-person": person.pk}, prefix="book", authority_id=authority.pk)
+        for _ in range(2)
+    )
+    first.fields["person"].looked_up[person.pk] = None  # as if not found with the event
+    assert not first.is_valid()
+    assert second.is_valid() and second.cleaned_data["person"] == person
 
 
 def test_pool_booking_cost(client, admin_user, places, other_authority):
@@ -244,6 +270,24 @@ class TestCompiledReads:
         assert selectors.colleague(other_authority.pk, person.pk) is None
         assert selectors.colleague(authority.pk, 999_999) is None
 
+    def test_the_event_and_the_colleague_read_together(
+        self, admin_user, coordinator, places, authority, other_authority
+    ):
+        person = PersonFactory(organisation=authority)
+        event, found = selectors.event_and_colleague(
+            coordinator, places.pk, authority_id=authority.pk, person_id=person.pk
+        )
+        assert event == selectors.event_to_book(coordinator, places.pk)
+        assert event.title == places.title and event.capacity == places.capacity
+        assert found == person and found.organisation == authority
+        assert selectors.event_and_colleague(
+            coordinator, 999_999, authority_id=other_authority.pk, person_id=person.pk
+        ) == (None, None)
+        draft = make_event(admin_user, publish=False)
+        assert selectors.event_and_colleague(
+            coordinator, draft.pk, authority_id=authority.pk, person_id=person.pk
+        ) == (None, person)
+
 
 def test_the_event_as_committed_decides_not_the_callers_copy(admin_user, authority):
     """A caller holding an old copy of the event: it was cancelled, or its release moment came,
@@ -385,11 +429,6 @@ class TestPrepared:
             1,
             0,
         )
-
-
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="one statement only on PostgreSQL"
-)
 
 
 @pytest.fixture
