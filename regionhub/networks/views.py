@@ -17,6 +17,7 @@ from regionhub.core.audit import audit_entries_for
 from regionhub.core.deferred import Deferred
 from regionhub.core.pagecache import data_version
 from regionhub.core.permissions import coordinated_ids, is_regional_admin
+from regionhub.directory import people_search
 from regionhub.directory.models import Organisation, today
 
 from . import forms, pickers, selectors, services
@@ -340,7 +341,7 @@ def _action_form(request, *, meeting: Meeting, action: Action | None):
             _service_error(form, error)
         else:
             return redirect(f"{meeting.get_absolute_url()}#actions")
-    chosen = pickers.chosen_pk(form["owner"].value())
+    chosen = people_search.chosen_pk(form["owner"].value())
     return render(
         request,
         "networks/action_form.html",

@@ -39,7 +39,7 @@ from django.utils import timezone
 from regionhub.core.pagecache import data_version
 from regionhub.core.permissions import coordinated_ids, is_regional_admin
 from regionhub.directory.models import Organisation, Person
-from regionhub.networks.pickers import PEOPLE_SHOWN, PeopleFound, people_found
+from regionhub.directory.people_search import PEOPLE_SHOWN, PeopleFound, people_found
 
 from .apps import NAMESPACE
 from .models import (

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from regionhub.networks import pickers
+from regionhub.directory import people_search
 from regionhub.networks.models import Action
 from tests.factories import PersonFactory
 
@@ -47,7 +47,7 @@ def test_the_add_page_lists_nobody_until_a_search(client, admin_user, meeting):
 
 
 def test_a_search_keeps_what_was_typed_and_shows_no_errors(client, admin_user, meeting):
-    for n in range(pickers.PEOPLE_SHOWN + 5):
+    for n in range(people_search.PEOPLE_SHOWN + 5):
         PersonFactory(name=f"Morgan {n:02d}")
     client.force_login(admin_user)
     response = client.post(
@@ -61,8 +61,8 @@ def test_a_search_keeps_what_was_typed_and_shows_no_errors(client, admin_user, m
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert len(owner_radios(page)) == pickers.PEOPLE_SHOWN
-    assert "Morgan 00" in page and f"Morgan {pickers.PEOPLE_SHOWN:02d}" not in page
+    assert len(owner_radios(page)) == people_search.PEOPLE_SHOWN
+    assert "Morgan 00" in page and f"Morgan {people_search.PEOPLE_SHOWN:02d}" not in page
     assert "refine your search" in page
     assert "Circulate the offer" in page and 'value="1/6/2024"' in page
     assert 'value="morgan"' in page
@@ -202,7 +202,7 @@ def test_page_weight_and_query_counts_do_not_grow_with_the_directory(
     for name, request in requests():
         with django_assert_max_num_queries(budgets[name], info=name):
             page = request().content.decode()
-        assert len(owner_radios(page)) <= pickers.PEOPLE_SHOWN + 1, name
+        assert len(owner_radios(page)) <= people_search.PEOPLE_SHOWN + 1, name
         # No list of everyone: the status is the only select on the page.
         assert page.count("<option") <= len(Action.Status.choices), name
 

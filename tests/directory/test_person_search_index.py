@@ -1,12 +1,12 @@
 """On PostgreSQL a search for people by name or email (nominating, an action's owner) is served
-by the trigram indexes of programmes migration 0004, so one that matches nobody among 50,000
+by the trigram indexes of directory migration 0003, so one that matches nobody among 50,000
 people does not read them all."""
 
 import pytest
 from django.db import connection
 
+from regionhub.directory import people_search
 from regionhub.directory.models import Person
-from regionhub.networks import pickers
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +37,7 @@ def test_the_indexes_exist_on_the_searched_expressions(require_postgres):
 @pytest.mark.parametrize("q", ["zzqx", "Nobody@Nowhere", "smith"])
 def test_a_search_by_name_or_email_is_served_by_the_trigram_indexes(require_postgres, q):
     PersonFactory.create_batch(5)
-    search = pickers.people_matching(Person.objects.order_by("name", "pk"), q)[:21]
+    search = people_search.people_matching(Person.objects.order_by("name", "pk"), q)[:21]
     plan = plan_without_scanning(search)
     assert "Bitmap Index Scan on person_name_upper_trgm" in plan, plan
     assert "Bitmap Index Scan on person_email_upper_trgm" in plan, plan
@@ -48,5 +48,5 @@ def test_the_search_still_ignores_case_on_both_columns(db):
     PersonFactory(name="Ama Smith", email="a.smith@example.org")
     PersonFactory(name="Bo Jones", email="BO.SMITHERS@EXAMPLE.ORG")
     PersonFactory(name="Cy Other", email="cy@example.org")
-    found = pickers.people_matching(Person.objects.order_by("name"), " SMITH ")
+    found = people_search.people_matching(Person.objects.order_by("name"), " SMITH ")
     assert [p.name for p in found] == ["Ama Smith", "Bo Jones"]

@@ -1,11 +1,10 @@
-"""Trigram indexes for searching people by name or email (nominating on a cohort, and choosing
-an action's owner in the networks), so that a search matching nobody among 50,000 people reads
-a few index pages instead of every row.
+"""Trigram indexes for searching people by name or email (`directory.people_search`: nominating
+on a cohort, choosing an action's owner), so that a search matching nobody among 50,000 people
+reads a few index pages instead of every row.
 
 `icontains` on PostgreSQL compares UPPER(column::text) LIKE UPPER(pattern): the indexes are on
-exactly those expressions, which a trigram index on the plain column would not serve. The table
-belongs to the directory; the indexes are made here, on PostgreSQL only (SQLite has no trigram
-indexes), followed by ANALYZE: the planner uses them only once it has statistics on the
+exactly those expressions, which a trigram index on the plain column would not serve. They are
+made on PostgreSQL only (SQLite has no trigram indexes), followed by ANALYZE: the planner uses them only once it has statistics on the
 expressions, and a directory that rarely changes may not be analysed again for a long time.
 """
 
@@ -40,10 +39,7 @@ class PostgreSQLRunSQL(PostgreSQLOnly, migrations.RunSQL):
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("directory", "0002_person_and_appointment_indexes"),
-        ("programmes", "0003_award_ceremony"),
-    ]
+    dependencies = [("directory", "0002_person_and_appointment_indexes")]
 
     operations = [
         PostgreSQLTrigramExtension(),
