@@ -13,6 +13,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
 from regionhub.core.permissions import coordinated_ids, is_regional_admin
+from regionhub.core.prepared import Prepared, rows_together
 from regionhub.directory.models import Organisation, Person
 
 from .availability import AuthorityPlaces, Availability, events_availability
@@ -24,7 +25,6 @@ from .models import (
     FeedbackAnswer,
     FeedbackQuestion,
 )
-from .prepared import Prepared, rows_together
 
 SESSIONS = Prefetch("sessions", queryset=EventSession.objects.order_by("start", "pk"))
 

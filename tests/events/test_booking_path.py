@@ -16,9 +16,9 @@ from django_tasks_db.models import DBTaskResult
 
 from regionhub.core.audit import audit_record, snapshot
 from regionhub.core.models import AuditEntry
+from regionhub.core.prepared import Prepared, PreparedInsert
 from regionhub.events import forms, selectors, services, tasks
 from regionhub.events.models import Booking, Event
-from regionhub.events.prepared import Prepared, PreparedInsert
 from regionhub.events.services import bookings as booking_services
 from tests.events.conftest import make_event
 from tests.factories import OrganisationFactory, PersonFactory, UserFactory

@@ -130,7 +130,7 @@ def test_the_read_after_a_lock_sees_what_committed_while_waiting(require_postgre
     once: the count runs after the lock is granted, on what the lock's holder committed."""
     from django.db import transaction
 
-    from regionhub.events.prepared import lock_then_read
+    from regionhub.core.prepared import lock_then_read
     from regionhub.events.services.bookings import _LOCK_EVENT, _POOL_STATE, _event_state
 
     admin = UserFactory(role="regional_admin")

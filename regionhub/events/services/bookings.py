@@ -13,11 +13,11 @@ from django.utils import timezone
 from regionhub.core.audit import audit_record, snapshot
 from regionhub.core.models import AuditEntry
 from regionhub.core.permissions import coordinated_ids, is_regional_admin, require
+from regionhub.core.prepared import Following, Prepared, PreparedInsert, lock_then_read
 from regionhub.directory.models import Person
 
 from ..availability import event_availability
 from ..models import Allocation, Booking, Event
-from ..prepared import Following, Prepared, PreparedInsert, lock_then_read
 from ._common import (
     BookingError,
     _date,

@@ -1,8 +1,9 @@
 """ORM queries compiled to SQL once per connection and run again with other values.
 
-Building a queryset with subqueries and compiling it costs the booking path several times more
-than the database takes to run it, and part of that cost would be paid while holding the lock
-everyone booking the event waits for. A `Prepared` query is written with the ORM as usual, by a
+Building a queryset and compiling it often costs more than the database takes to run it: several
+times more on the booking path (where part of it would be paid while holding the lock everyone
+booking the event waits for), and more than the query itself for the signed-in user read on
+every request (`accounts.backends`). A `Prepared` query is written with the ORM as usual, by a
 function whose arguments stand for the values that change from one run to the next. The first
 run on a connection calls it with marker numbers no real argument takes, compiles the queryset
 with Django's own compiler (for that connection's database), and notes where each marker landed
