@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
-from django.db.models import Model, QuerySet, signals
+from django.db.models import Field, Model, QuerySet, signals
 from django.db.models.sql import InsertQuery
 
 # Distinct and within the range of a positive 32-bit integer field on every backend, so that the
@@ -220,7 +220,9 @@ class Following:
     value: Callable[[Any], Any]
 
     def fill(self, key: Any) -> None:
-        setattr(self.instance, self.instance._meta.get_field(self.field).attname, self.value(key))
+        field = self.instance._meta.get_field(self.field)
+        assert isinstance(field, Field), f"{self.field} is not a concrete field"
+        setattr(self.instance, field.attname, self.value(key))
 
 
 @dataclass
@@ -235,7 +237,9 @@ class _Chain:
         connection = connections[using]
         quote = connection.ops.quote_name
         head, compiler = first._compiled(using, instance)
-        key = f"(SELECT {quote(first.model._meta.pk.column)} FROM {quote('new')})"
+        pk = first.model._meta.pk
+        assert pk is not None and pk.column is not None
+        key = f"(SELECT {quote(pk.column)} FROM {quote('new')})"
         clauses = [f"{quote('new')} AS ({head})"]
         inserts: list[tuple[PreparedInsert, Any, int | None]] = [(first, compiler, None)]
         for n, row in enumerate(following):
