@@ -248,6 +248,20 @@ def drive(
     return result, per_worker
 
 
+def vacuum(*models) -> None:
+    """PostgreSQL: reclaim the rows an earlier run deleted or updated, and refresh the planner's
+    statistics, before measuring. A write benchmark removes what its last run made; with
+    autovacuum off or behind (it is off on some machines), the dead rows of every earlier run
+    would pile up and each run would measure a more bloated table than the one before."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -37,6 +37,7 @@ from regionhub.core.management.commands.bench import (
     balanced_connections,
     free_port,
     percentile,
+    vacuum,
     write_results,
 )
 
@@ -69,6 +70,7 @@ def prepare(clients: int, capacity: int) -> dict:
 
     Booking.objects.filter(event__partners=MARKER).delete()
     Event.objects.filter(partners=MARKER).delete()
+    vacuum(Booking, Event, Allocation, EventSession)
     start = timezone.now().replace(microsecond=0) + datetime.timedelta(days=30)
     event, warmup, floor = (
         Event.objects.create(

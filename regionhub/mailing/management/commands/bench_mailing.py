@@ -30,7 +30,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from regionhub.core.management.commands.bench import _entry, _redact, free_port, write_results
+from regionhub.core.management.commands.bench import (
+    _entry,
+    _redact,
+    free_port,
+    vacuum,
+    write_results,
+)
 
 MARKER = "bench-mailing"
 BENCH_MONTH = (2000, 1)
@@ -94,7 +100,7 @@ def prepare(message_path: str) -> dict:
     from regionhub.directory.bench import ADMIN_EMAIL
     from regionhub.mailing import emails, sending
     from regionhub.mailing.management.commands.generate_subscribers import LIST_SLUG
-    from regionhub.mailing.models import Campaign, MailingList, Subscriber
+    from regionhub.mailing.models import Campaign, Delivery, MailingList, Subscriber
 
     mailing_list = MailingList.objects.filter(slug=LIST_SLUG).first()
     if mailing_list is None:
@@ -104,6 +110,7 @@ def prepare(message_path: str) -> dict:
         raise CommandError(f"No account {ADMIN_EMAIL}: run bench_users.")
     issue = bench_issue()
     Campaign.objects.filter(issue=issue).delete()
+    vacuum(Delivery, Campaign)
     campaign = sending.campaign_create(
         actor=admin, issue=issue, mailing_list=mailing_list, rate_per_minute=0
     )
