@@ -283,3 +283,13 @@ def test_the_load_driver_sends_the_cookie_on_every_request():
     assert m.requests > 0 and not m.errors and plain.requests > 0
     assert seen[: m.requests] == ["sessionid=abc"] * m.requests
     assert set(seen[m.requests :]) == {None}
+
+
+def test_write_benchmarks_add_their_figures_to_the_results_file(tmp_path):
+    from regionhub.core.management.commands.bench import add_results
+
+    path = tmp_path / "bench" / "results.json"
+    add_results(path, [{"name": "a", "value": 1}])  # made when missing
+    add_results(path, [{"name": "b", "value": 2}, {"name": "a", "value": 3}])
+    saved = json.loads(path.read_text())
+    assert sorted((e["name"], e["value"]) for e in saved["results"]) == [("a", 3), ("b", 2)]

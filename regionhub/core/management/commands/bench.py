@@ -122,6 +122,16 @@ def write_results(path: Path, results: dict) -> None:
     tmp.replace(path)
 
 
+def add_results(path: Path, entries: list[dict]) -> None:
+    """Add `entries` to the results file at `path` (made when missing), replacing entries of
+    the same names and keeping the others: how the write benchmarks join the page benchmark's
+    figures."""
+    existing = json.loads(path.read_text()) if path.exists() else {"results": []}
+    names = {e["name"] for e in entries}
+    kept = [e for e in existing.get("results", []) if e["name"] not in names]
+    write_results(path, {**existing, "results": kept + entries})
+
+
 def format_table(results: dict, goals: dict[str, dict] | None = None) -> str:
     header = ("name", "value", "unit", "floor", "ratio", "goal", "met")
     rows = [header]

@@ -34,11 +34,11 @@ from regionhub.core.management.commands.bench import (
     _entry,
     _redact,
     _stop,
+    add_results,
     balanced_connections,
     free_port,
     percentile,
     vacuum,
-    write_results,
 )
 
 TITLE = "Bench: booking throughput"
@@ -489,11 +489,7 @@ class Command(BaseCommand):
         if not out.is_absolute():
             out = base_dir / out
         if not problems:
-            # Added to the page benchmark's results when the file is theirs, else a file of its own.
-            existing = json.loads(out.read_text()) if out.exists() else {"results": []}
-            names = {e["name"] for e in results}
-            kept = [e for e in existing.get("results", []) if e["name"] not in names]
-            write_results(out, {**existing, "results": kept + results})
+            add_results(out, results)
             self.stdout.write(f"Written to {out}")
         if problems:
             raise CommandError("Booking benchmark failed: " + "; ".join(problems))

@@ -33,9 +33,9 @@ from django.core.management.base import BaseCommand, CommandError
 from regionhub.core.management.commands.bench import (
     _entry,
     _redact,
+    add_results,
     free_port,
     vacuum,
-    write_results,
 )
 
 MARKER = "bench-mailing"
@@ -387,10 +387,7 @@ class Command(BaseCommand):
         if not out.is_absolute():
             out = self.base_dir / out
         if not problems:
-            existing = json.loads(out.read_text()) if out.exists() else {"results": []}
-            names = {e["name"] for e in results}
-            kept = [e for e in existing.get("results", []) if e["name"] not in names]
-            write_results(out, {**existing, "results": kept + results})
+            add_results(out, results)
             self.stdout.write(f"Written to {out}")
         if problems:
             raise CommandError("Mailing benchmark failed: " + "; ".join(problems))
