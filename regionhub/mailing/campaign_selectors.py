@@ -88,8 +88,8 @@ class Progress:
 
 
 def campaign_progress(campaign: Campaign, *, now: datetime.datetime | None = None) -> Progress:
-    """Counts by status (one grouped query on the (campaign, status) index), the messages the
-    server accepted in the last minute (the partial index on sent rows) and, while sending, an
+    """Counts by status (one grouped query) and the messages the server accepted in the last
+    minute, both read from the (campaign, status, sent_at) index, and, while sending, an
     estimate of the time left at that pace (or the rate limit, if lower)."""
     now = now or timezone.now()
     counts = dict(

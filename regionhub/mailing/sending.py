@@ -26,6 +26,7 @@ How a message is sent at most once more than it should be, whatever happens to a
 """
 
 import datetime
+import threading
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,7 +131,7 @@ def campaign_create(
 def _freeze_audience(campaign: Campaign) -> int:
     """Insert one pending delivery per subscriber who should receive the issue now, in one
     statement; anyone any campaign already has for this issue is left out by the unique
-    (issue, subscriber) constraint and ON CONFLICT DO NOTHING, one index probe per row. (A NOT
+    (subscriber, issue) constraint and ON CONFLICT DO NOTHING, one index probe per row. (A NOT
     EXISTS over the deliveries instead could be planned, for a table believed empty, as a scan
     of the deliveries per subscriber — while the statement itself fills the table.)"""
     q = connection.ops.quote_name
@@ -504,12 +505,18 @@ def delivery_sent(*, delivery_id: int, now: datetime.datetime | None = None) -> 
         )
 
 
+_cursor_here = threading.local()
+
+
 def _prepared_cursor(raw):
     """A cursor binding parameters on the server (which preparing needs), whatever cursor class
-    Django gives the connection."""
-    import psycopg
+    Django gives the connection; kept while this thread's connection is the same."""
+    cursor = getattr(_cursor_here, "cursor", None)
+    if cursor is None or cursor.connection is not raw or cursor.closed:
+        import psycopg
 
-    return psycopg.Cursor(raw)
+        cursor = _cursor_here.cursor = psycopg.Cursor(raw)
+    return cursor
 
 
 _DELIVERY_TABLE = Delivery._meta.db_table
