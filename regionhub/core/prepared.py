@@ -10,22 +10,167 @@ with Django's own compiler (for that connection's database), and notes where eac
 among the SQL parameters; the arguments are therefore integers, such as ids. Later runs only put
 the real values in those places and execute. Values come back through the same converters a
 queryset would apply.
+
+On PostgreSQL with client-side binding (Django's default) the statements are also prepared on
+the server: `PREPARE` once per database connection, then `EXECUTE name(values)`, so that the
+server does not parse and plan them again on every run (which cost it more than running them).
+The names prepared are remembered per psycopg connection object, so a connection closed and
+opened again prepares them again. A prepared statement belongs to the database session, not to
+a transaction: a rollback does not undo a `PREPARE`. Nothing may `DEALLOCATE` or `DISCARD` on
+these connections (a pooler in transaction mode would do so in effect). With server-side
+binding, and on other databases, the compiled SQL is sent as it is.
 """
 
 import functools
+import hashlib
+import re
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
 from django.db.models import Field, Model, QuerySet, signals
-from django.db.models.sql import InsertQuery
+from django.db.models.sql import InsertQuery, Query, UpdateQuery
 
 # Distinct and within the range of a positive 32-bit integer field on every backend, so that the
 # ORM passes them through as parameters instead of judging a lookup always true or false (which
 # it does for a value outside the field's range: such an argument is reported as unused).
 _MARKER_BASE = 2_147_000_000
+
+
+def _on_server(connection) -> bool:
+    """Whether statements run prepared on the server and several can go in one round trip:
+    PostgreSQL with client-side binding."""
+    return (
+        connection.vendor == "postgresql"
+        and connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") is not True
+    )
+
+
+class _Fixed:
+    """A value a prepared statement holds itself, written into it as a literal."""
+
+    def __init__(self, value: Any):
+        self.value = value
+
+
+_PLACEHOLDER = re.compile(r"%[s%]")
+# The PostgreSQL types of the integer wrappers Django gives a lookup on an integer field, so
+# that a prepared statement's argument has the type of the column it is compared with.
+_ARGUMENT_TYPES = {"Int2": "int2", "Int4": "int4", "Int8": "int8"}
+
+
+@dataclass
+class _ServerStatement:
+    """A statement to prepare on the server: `PREPARE <name><declared> AS <body>`, run with
+    `arguments` values. `body` keeps Django's `%%` for %, as it is always sent with values."""
+
+    base: str  # the name, unless that name is spoilt on a connection (see `_Session`)
+    declared: str
+    body: str
+    arguments: int
+
+    @classmethod
+    def build(
+        cls, sql: str, places: list[int | _Fixed], types: list[str | None], raw
+    ) -> "_ServerStatement":
+        """`sql` as Django writes it (`%s` placeholders, `%%` for %); `places` holds for each
+        placeholder the number of the argument that goes there, or a fixed value; `types` the
+        type of each argument (None: the server infers it from where it is used)."""
+        from psycopg import sql as psql
+
+        placeholders = iter(places)
+
+        def replace(match: re.Match) -> str:
+            if match.group() == "%%":
+                return "%%"
+            place = next(placeholders)
+            if isinstance(place, _Fixed):
+                return psql.Literal(place.value).as_string(raw).replace("%", "%%")
+            return f"${place + 1}"
+
+        body = _PLACEHOLDER.sub(replace, sql)
+        if next(placeholders, None) is not None:
+            raise ValueError(f"More values than placeholders in {sql!r}")
+        declared = f" ({', '.join(t or 'unknown' for t in types)})" if any(types) else ""
+        base = "rh_" + hashlib.sha1(f"{declared} {body}".encode()).hexdigest()[:24]
+        return cls(base=base, declared=declared, body=body, arguments=len(types))
+
+    def execute(self, name: str) -> str:
+        if not self.arguments:
+            return f"EXECUTE {name}"
+        return f"EXECUTE {name}({', '.join(['%s'] * self.arguments)})"
+
+    def prepare(self, name: str) -> str:
+        return f"PREPARE {name}{self.declared} AS {self.body}"
+
+
+class _Session:
+    """The statements prepared on one database connection: for each, the SQL that runs it.
+
+    A statement not yet prepared is prepared in the same round trip as its first run. Should
+    that round trip fail, whether the `PREPARE` took effect is not known, so its name is not
+    used again on this connection: the next attempt prepares under another."""
+
+    def __init__(self):
+        self.ready: dict[str, str] = {}
+        self.tried: set[str] = set()
+
+    def name(self, statement: _ServerStatement) -> str:
+        name, n = statement.base, 0
+        while name in self.tried:
+            n += 1
+            name = f"{statement.base}_{n}"
+        return name
+
+
+_sessions: "weakref.WeakKeyDictionary[Any, _Session]" = weakref.WeakKeyDictionary()
+
+
+def _execute_prepared(
+    cursor,
+    statements: list[tuple[_ServerStatement, list[Any]]],
+    read: Callable[[int], Any],
+    commit: bool = False,
+) -> list[Any]:
+    """Run each statement with its values, prepared on the server, all in one round trip, and
+    return what `read(n)` returns with the cursor on the `n`th statement's result; then the
+    COMMIT if `commit`. `cursor` is a Django cursor on PostgreSQL with client-side binding.
+    What is prepared is kept per psycopg connection, so a connection opened again prepares
+    afresh."""
+    raw = cursor.connection
+    session = _sessions.get(raw)
+    if session is None:
+        session = _sessions[raw] = _Session()
+    sql: list[str] = []
+    values: list[Any] = []
+    results: list[bool] = []  # for each result the round trip gives: is it a statement's?
+    prepared: dict[str, str] = {}  # base name: how to run what this round trip prepares
+    for statement, args in statements:
+        run = session.ready.get(statement.base)
+        if run is None:
+            name = session.name(statement)
+            session.tried.add(name)
+            run = prepared[statement.base] = statement.execute(name)
+            sql.append(statement.prepare(name))
+            results.append(False)
+        sql.append(run)
+        results.append(True)
+        values += args
+    if commit:
+        sql.append("COMMIT")
+        results.append(False)
+    cursor.execute(";\n".join(sql), values)
+    session.ready.update(prepared)
+    rows: list[Any] = []
+    for n, is_statement in enumerate(results):
+        if n:
+            cursor.nextset()
+        if is_statement:
+            rows.append(read(len(rows)))
+    return rows
 
 
 class Prepared:
@@ -37,10 +182,13 @@ class Prepared:
         self.names = names
         self._local = threading.local()
 
+    def _query(self, built: Any) -> Query:
+        return built.query
+
     def _compile(self, using: str) -> "_Compiled":
         markers = {_MARKER_BASE + i: name for i, name in enumerate(self.names)}
-        queryset = self.build(**{name: marker for marker, name in markers.items()})
-        compiler = queryset.query.get_compiler(using=using)
+        query = self._query(self.build(**{name: marker for marker, name in markers.items()}))
+        compiler = query.get_compiler(using=using)
         sql, params = compiler.as_sql()
         slots = [
             markers.get(int(p)) if isinstance(p, int) and not isinstance(p, bool) else None
@@ -49,9 +197,10 @@ class Prepared:
         missing = set(self.names) - set(slots)
         if missing:
             raise ValueError(f"The prepared query does not use {sorted(missing)}")
-        select = compiler.select[: compiler.col_count]
+        select = [] if isinstance(query, UpdateQuery) else compiler.select[: compiler.col_count]
         return _Compiled(
             sql=sql,
+            names=self.names,
             params=list(zip(slots, params, strict=True)),
             columns=[alias for _, _, alias in select],
             compiler=compiler,
@@ -66,10 +215,27 @@ class Prepared:
         return compiled
 
     def rows(self, using: str = "default", **values: Any) -> list[dict[str, Any]]:
-        compiled = self.compiled(using)
-        with connections[using].cursor() as cursor:
-            cursor.execute(compiled.sql, compiled.args(values))
-            return compiled.result(cursor.fetchall())
+        (rows,) = _run_together(using, [(self, values)])
+        return rows
+
+
+class PreparedUpdate(Prepared):
+    """An UPDATE compiled once per connection, as `Prepared` compiles a query: `build` returns
+    the queryset to update and the changes, as `QuerySet.update` takes them, as in
+    `PreparedUpdate(lambda pk, n: (Event.objects.filter(pk=pk), {"capacity": n}), "pk", "n")`.
+    `.run(pk=..., n=...)` runs it; `PreparedInsert.save_with` can run it with an insert."""
+
+    def __init__(self, build: Callable[..., tuple[QuerySet, dict[str, Any]]], *names: str):
+        super().__init__(build, *names)  # type: ignore[arg-type]
+
+    def _query(self, built: Any) -> Query:
+        queryset, changes = built
+        query = queryset.query.chain(UpdateQuery)
+        query.add_update_values(changes)
+        return query
+
+    def run(self, using: str = "default", **values: Any) -> None:
+        _run_together(using, [(self, values)])
 
 
 def lock_then_read(
@@ -91,22 +257,29 @@ def rows_together(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The rows of `first` and of `second`, each run with the values it names, in this order;
     in one round trip on PostgreSQL with client-side binding (Django's default)."""
+    rows, more = _run_together(using, [(first, values), (second, values)])
+    return rows, more
+
+
+def _run_together(
+    using: str, queries: list[tuple[Prepared, dict[str, Any]]]
+) -> list[list[dict[str, Any]]]:
+    """The rows of each query run with its values, in order: in one round trip, prepared on
+    the server, where `_on_server`; one after the other elsewhere."""
     connection = connections[using]
-    one, two = first.compiled(using), second.compiled(using)
-    one_trip = (
-        connection.vendor == "postgresql"
-        and connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") is not True
-    )
+    compiled = [(query.compiled(using), values) for query, values in queries]
     with connection.cursor() as cursor:
-        if not one_trip:
-            cursor.execute(one.sql, one.args(values))
-            rows = one.result(cursor.fetchall())
-            cursor.execute(two.sql, two.args(values))
-            return rows, two.result(cursor.fetchall())
-        cursor.execute(f"{one.sql};\n{two.sql}", one.args(values) + two.args(values))
-        rows = one.result(cursor.fetchall())
-        cursor.nextset()
-        return rows, two.result(cursor.fetchall())
+        if not _on_server(connection):
+            results = []
+            for one, values in compiled:
+                cursor.execute(one.sql, one.args(values))
+                results.append(one.result(cursor.fetchall()) if one.columns else [])
+            return results
+        return _execute_prepared(
+            cursor,
+            [(one.on_server(cursor), one.arguments(values)) for one, values in compiled],
+            lambda n: compiled[n][0].result(cursor.fetchall()) if compiled[n][0].columns else [],
+        )
 
 
 class PreparedInsert:
@@ -158,24 +331,39 @@ class PreparedInsert:
             instance.save(using=using, force_insert=True)
             return
         sql, compiler = self._compiled(using, instance)
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, self._params(compiler, instance))
-            (pk,) = cursor.fetchone()
+        pk = _insert(using, sql, self._params(compiler, instance))
         _saved(instance, pk, using)
 
     def in_one_statement(self, using: str = "default") -> bool:
         """Whether `save_with` writes its rows with one statement on this database."""
         return connections[using].vendor == "postgresql" and not self._plain(using)
 
-    def save_with(self, instance: Model, *following: "Following", using: str = "default") -> None:
+    def save_with(
+        self,
+        instance: Model,
+        *following: "Following",
+        using: str = "default",
+        first: tuple[PreparedUpdate, dict[str, Any]] | None = None,
+        commit: bool = False,
+    ) -> None:
         """Store `instance` and then each following row, which names the new row's key.
 
         On PostgreSQL (see `in_one_statement`) that is one statement, an INSERT for each row in
         data-modifying WITH clauses, sent in one round trip: no row is written unless all are.
         Following rows are inserted as given, without `pre_save` or `post_save` signals, so
         they must already hold every value their own save would fill in. Elsewhere each row is
-        saved in turn, the following ones with `save()`."""
+        saved in turn, the following ones with `save()`.
+
+        `first`, an update and its values, runs just before, in the same round trip where
+        `_on_server`. `commit`: these are the last statements of a transaction whose outermost
+        atomic block the caller leaves right after, without any other statement; where
+        `_on_server` and no outer block encloses it, the COMMIT goes in the same round trip, so
+        that the locks the transaction holds are released without waiting for this process to
+        send it (Django's own commit then finds nothing to commit, and runs the on-commit
+        callbacks as usual)."""
         if not self.in_one_statement(using):
+            if first is not None:
+                first[0].run(using, **first[1])
             self.save(instance, using=using)
             for row in following:
                 row.fill(instance.pk)
@@ -186,14 +374,65 @@ class PreparedInsert:
         chain = compiled_here.get((using, shape))
         if chain is None:
             chain = compiled_here[using, shape] = _Chain.compile(self, instance, following, using)
-        with connections[using].cursor() as cursor:
-            cursor.execute(chain.sql, chain.params(instance, following))
-            (pk,) = cursor.fetchone()
+        pk = _insert(
+            using, chain.sql, chain.params(instance, following), first=first, commit=commit
+        )
         _saved(instance, pk, using)
         for row in following:
             row.fill(pk)
             row.instance._state.adding = False
             row.instance._state.db = using
+
+
+def _insert(
+    using: str,
+    sql: str,
+    params: list[Any],
+    *,
+    first: tuple[PreparedUpdate, dict[str, Any]] | None = None,
+    commit: bool = False,
+) -> Any:
+    """Run an INSERT that returns the new row's key (prepared on the server where
+    `_on_server`, each value an argument), after `first`; the key. See `save_with` for
+    `commit`."""
+    connection = connections[using]
+    if not _on_server(connection):
+        if first is not None:
+            first[0].run(using, **first[1])
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
+    statements = []
+    if first is not None:
+        update, values = first
+        compiled = update.compiled(using)
+    with connection.cursor() as cursor:
+        if first is not None:
+            statements.append((compiled.on_server(cursor), compiled.arguments(values)))
+        statements.append((_insert_statement(sql, len(params)), params))
+        last = len(statements) - 1
+        *_, pk = _execute_prepared(
+            cursor,
+            statements,
+            lambda n: cursor.fetchone()[0] if n == last else None,
+            commit=commit and _outermost(connection),
+        )
+        return pk
+
+
+def _outermost(connection) -> bool:
+    """Whether the current atomic block is the outermost one, with nothing to roll back."""
+    return (
+        connection.in_atomic_block
+        and len(connection.atomic_blocks) == 1
+        and not connection.savepoint_ids
+        and not connection.needs_rollback
+    )
+
+
+@functools.cache
+def _insert_statement(sql: str, count: int) -> _ServerStatement:
+    return _ServerStatement.build(sql, list(range(count)), [None] * count, raw=None)
 
 
 @functools.cache
@@ -276,16 +515,46 @@ class _Chain:
 @dataclass
 class _Compiled:
     sql: str
+    names: tuple[str, ...]
     params: list[tuple[str | None, Any]]  # (the argument that goes there, or the fixed value)
     columns: list[str]
     compiler: Any
     converters: dict
+    server: _ServerStatement | None = None
+    kinds: list[type] | None = None  # the type of each argument's marker
 
     def args(self, values: dict[str, Any]) -> list[Any]:
         # An argument keeps the type the backend gave its marker (psycopg's Int4 on PostgreSQL).
         return [
             type(param)(values[slot]) if slot is not None else param for slot, param in self.params
         ]
+
+    def on_server(self, cursor) -> _ServerStatement:
+        """The statement prepared on the server: an argument for each name, in order, and the
+        fixed values written into it."""
+        if self.server is None:
+            kinds: dict[str, type] = {}
+            places: list[int | _Fixed] = []
+            for slot, param in self.params:
+                if slot is None:
+                    places.append(_Fixed(param))
+                else:
+                    kinds.setdefault(slot, type(param))
+                    places.append(self.names.index(slot))
+            self.kinds = [kinds[name] for name in self.names]
+            types = [
+                _ARGUMENT_TYPES.get(kind.__name__)
+                if kind.__module__.startswith("psycopg")
+                else None
+                for kind in self.kinds
+            ]
+            self.server = _ServerStatement.build(self.sql, places, types, cursor.connection)
+        return self.server
+
+    def arguments(self, values: dict[str, Any]) -> list[Any]:
+        """The arguments of `on_server`'s statement."""
+        assert self.kinds is not None
+        return [kind(values[name]) for kind, name in zip(self.kinds, self.names, strict=True)]
 
     def result(self, rows) -> list[dict[str, Any]]:
         if self.converters:

@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from regionhub.core.audit import audit_record, snapshot
 from regionhub.core.models import AuditEntry
-from regionhub.core.prepared import Prepared, PreparedInsert
+from regionhub.core.prepared import Prepared, PreparedInsert, PreparedUpdate
 from regionhub.events import forms, selectors, services, tasks
 from regionhub.events.models import Booking, Event
 from regionhub.events.services import bookings as booking_services
@@ -47,8 +47,15 @@ on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="on
 
 def _statements(queries) -> list[str]:
     """The first word of every statement run; on PostgreSQL a lock and the read after it go to
-    the server together (`prepared.lock_then_read`), in one logged query."""
-    return [statement.split()[0].upper() for q in queries for statement in q["sql"].split(";\n")]
+    the server together (`prepared.lock_then_read`), in one logged query. A statement is
+    prepared on the server in the round trip of its first run on a connection (see
+    `TestPreparedOnTheServer`): such a PREPARE is not one more statement a booking costs."""
+    return [
+        first
+        for q in queries
+        for statement in q["sql"].split(";\n")
+        if (first := statement.split()[0].upper()) != "PREPARE"
+    ]
 
 
 def _count(queries) -> int:
@@ -360,6 +367,20 @@ class TestPrepared:
         # Values come back converted as a queryset gives them, on every database.
         row = prepared.rows(pk=events[1].pk, capacity=0)[0]
         assert isinstance(row["starts_at"], datetime.datetime) and row["starts_at"].tzinfo
+
+    def test_an_update_changes_what_the_queryset_update_would(self, admin_user):
+        events = [make_event(admin_user, capacity=n) for n in (1, 2)]
+        update = PreparedUpdate(
+            lambda pk, n: (Event.objects.filter(pk=pk), {"waitlist_counter": n}), "pk", "n"
+        )
+        update.run(pk=events[0].pk, n=7)
+        update.run(pk=events[0].pk, n=8)
+        counters = dict(
+            Event.objects.filter(pk__in=[e.pk for e in events]).values_list(
+                "pk", "waitlist_counter"
+            )
+        )
+        assert counters == {events[0].pk: 8, events[1].pk: 0}
 
     def test_an_argument_the_query_does_not_use_is_an_error(self):
         prepared = Prepared(

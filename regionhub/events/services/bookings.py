@@ -13,7 +13,13 @@ from django.utils import timezone
 from regionhub.core.audit import audit_record, snapshot
 from regionhub.core.models import AuditEntry
 from regionhub.core.permissions import coordinated_ids, is_regional_admin, require
-from regionhub.core.prepared import Following, Prepared, PreparedInsert, lock_then_read
+from regionhub.core.prepared import (
+    Following,
+    Prepared,
+    PreparedInsert,
+    PreparedUpdate,
+    lock_then_read,
+)
 from regionhub.directory.models import Person
 
 from ..availability import event_availability
@@ -258,6 +264,7 @@ def _book_before_release(
         source=source,
         waitlist_counter=state.event.waitlist_counter,
         now=now,
+        last=True,
     )
 
 
@@ -285,8 +292,17 @@ def _book_after_release(
     return booking
 
 
-# The booking and its audit row are written with a statement compiled once: see `..prepared`.
+# The booking and its audit row are written with a statement compiled once, after the waiting
+# list's counter for a place on it: see `..prepared`.
 _INSERT_BOOKING = PreparedInsert(Booking)
+_COUNT_WAITING = PreparedUpdate(
+    lambda event_id, position: (
+        Event.objects.filter(pk=event_id).order_by(),
+        {"waitlist_counter": position},
+    ),
+    "event_id",
+    "position",
+)
 
 
 def _audit_entry(*, actor, action: str, obj: Booking, after: dict[str, Any]) -> AuditEntry:
@@ -310,10 +326,13 @@ def _save(
     source: str | None,
     waitlist_counter: int,
     now: datetime.datetime,
+    last: bool = False,
 ) -> Booking:
     """Store the booking decided under the lock, its audit row, and its email's task, queued
     by the commit. `source` None: the waiting list, whose counter was read under the event's
-    lock."""
+    lock. `last`: the caller's transaction ends once this returns, and nothing encloses it;
+    where the database allows, it is committed in the same round trip as the insert, so that
+    the lock everyone booking the event queues for is released at once."""
     fields: dict[str, Any] = {
         "event": event,
         "person": person,
@@ -321,9 +340,10 @@ def _save(
         "booked_by": actor,
         "created": now,
     }
+    counted = None
     if source is None:
         position = waitlist_counter + 1
-        Event.objects.filter(pk=event.pk).update(waitlist_counter=position)
+        counted = (_COUNT_WAITING, {"event_id": event.pk, "position": position})
         booking = Booking(**fields, status=Booking.Status.WAITLISTED, position=position)
     else:
         booking = Booking(**fields, status=Booking.Status.CONFIRMED, source=source)
@@ -348,7 +368,7 @@ def _save(
                 lambda key: {"args": [key, kind], "kwargs": {}},
             )
         )
-    _INSERT_BOOKING.save_with(booking, *following)
+    _INSERT_BOOKING.save_with(booking, *following, first=counted, commit=last)
     if email is not None:
         tasks.enqueued(email)
     else:
