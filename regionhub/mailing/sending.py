@@ -479,8 +479,11 @@ def _claim_in_one_statement(campaign, worker, limit, now, stale, after_id) -> Cl
     """The same claim as `_claim_step_by_step` in one PostgreSQL statement: pick the rows
     (SKIP LOCKED), judge each by key (bounced, suppressed, no longer confirmed), stamp them all
     and mark the unwelcome SKIPPED. It runs once per batch of every worker, and the ORM's seven
-    round trips cost more than the rows."""
-    with connection.cursor() as cursor:
+    round trips cost more than the rows; prepared once per connection, it is not planned again
+    for each batch."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        cursor = _prepared_cursor(connection.connection)
         cursor.execute(
             _CLAIM_SQL,
             {
@@ -496,6 +499,7 @@ def _claim_in_one_statement(campaign, worker, limit, now, stale, after_id) -> Cl
                 "confirmed": Subscription.Status.CONFIRMED,
                 **{f"why_{reason}": text for reason, text in SKIP_REASONS.items()},
             },
+            prepare=True,
         )
         rows = sorted(cursor.fetchall())
     claim = Claim(last_id=rows[-1][0] if rows else 0)
@@ -511,39 +515,43 @@ def _claim_sql() -> str:
     def table(model) -> str:
         return connection.ops.quote_name(model._meta.db_table)
 
+    # The rows are picked first and judged afterwards: judged in the same query, the check
+    # of the subscription was planned as one scan of the whole list per claim.
     return f"""
 WITH picked AS (
-    SELECT d.id, d.subscriber_id, d.email,
-        CASE
-            WHEN s.bounced_at IS NOT NULL THEN 'bounced'
-            WHEN EXISTS (SELECT 1 FROM {table(Suppression)} x WHERE x.email = d.email)
-                THEN 'suppressed'
-            WHEN NOT EXISTS (
-                SELECT 1 FROM {table(Subscription)} m
-                WHERE m.mailing_list_id = %(list)s AND m.subscriber_id = d.subscriber_id
-                    AND m.status = %(confirmed)s
-            ) THEN 'unsubscribed'
-        END AS reason
-    FROM {table(Delivery)} d JOIN {table(Subscriber)} s ON s.id = d.subscriber_id
+    SELECT d.id, d.subscriber_id, d.email
+    FROM {table(Delivery)} d
     WHERE d.campaign_id = %(campaign)s AND d.status = %(pending)s AND d.id > %(after)s
         AND (d.claimed_at IS NULL OR d.claimed_at < %(stale)s)
         AND (d.retry_at IS NULL OR d.retry_at <= %(now)s)
     ORDER BY d.id
     LIMIT %(limit)s
-    FOR UPDATE OF d SKIP LOCKED
+    FOR UPDATE SKIP LOCKED
+), judged AS (
+    SELECT p.id,
+        CASE
+            WHEN s.bounced_at IS NOT NULL THEN 'bounced'
+            WHEN x.email IS NOT NULL THEN 'suppressed'
+            WHEN m.subscriber_id IS NULL THEN 'unsubscribed'
+        END AS reason
+    FROM picked p
+    JOIN {table(Subscriber)} s ON s.id = p.subscriber_id
+    LEFT JOIN {table(Suppression)} x ON x.email = p.email
+    LEFT JOIN {table(Subscription)} m ON m.mailing_list_id = %(list)s
+        AND m.subscriber_id = p.subscriber_id AND m.status = %(confirmed)s
 )
 UPDATE {table(Delivery)} d
 SET claimed_by = %(worker)s, claimed_at = %(now)s,
-    status = CASE WHEN p.reason IS NULL THEN d.status ELSE %(skipped)s END,
-    error = CASE p.reason
+    status = CASE WHEN j.reason IS NULL THEN d.status ELSE %(skipped)s END,
+    error = CASE j.reason
         WHEN 'bounced' THEN %(why_bounced)s
         WHEN 'suppressed' THEN %(why_suppressed)s
         WHEN 'unsubscribed' THEN %(why_unsubscribed)s
         ELSE d.error
     END
-FROM picked p
-WHERE d.id = p.id
-RETURNING d.id, d.subscriber_id, d.email, d.name, d.attempts, p.reason
+FROM judged j
+WHERE d.id = j.id
+RETURNING d.id, d.subscriber_id, d.email, d.name, d.attempts, j.reason
 """
 
 
@@ -604,8 +612,16 @@ def _prepared_cursor(raw):
     if cursor is None or cursor.connection is not raw or cursor.closed:
         import psycopg
 
+        if raw.prepare_threshold is None:
+            # Django turns psycopg's preparing off, and `prepare=True` is then ignored. Its own
+            # cursors bind on the client and never prepare, so only statements asked for here
+            # are prepared.
+            raw.prepare_threshold = _ONLY_WHEN_ASKED
         cursor = _cursor_here.cursor = psycopg.Cursor(raw)
     return cursor
+
+
+_ONLY_WHEN_ASKED = 2**31 - 1
 
 
 _DELIVERY_TABLE = Delivery._meta.db_table
