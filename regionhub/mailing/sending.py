@@ -479,11 +479,10 @@ def _claim_in_one_statement(campaign, worker, limit, now, stale, after_id) -> Cl
     """The same claim as `_claim_step_by_step` in one PostgreSQL statement: pick the rows
     (SKIP LOCKED), judge each by key (bounced, suppressed, no longer confirmed), stamp them all
     and mark the unwelcome SKIPPED. It runs once per batch of every worker, and the ORM's seven
-    round trips cost more than the rows; prepared once per connection, it is not planned again
-    for each batch."""
+    round trips cost more than the rows."""
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        cursor = _prepared_cursor(connection.connection)
+        cursor = _binding_cursor(connection.connection)
         cursor.execute(
             _CLAIM_SQL,
             {
@@ -499,7 +498,6 @@ def _claim_in_one_statement(campaign, worker, limit, now, stale, after_id) -> Cl
                 "confirmed": Subscription.Status.CONFIRMED,
                 **{f"why_{reason}": text for reason, text in SKIP_REASONS.items()},
             },
-            prepare=True,
         )
         rows = sorted(cursor.fetchall())
     claim = Claim(last_id=rows[-1][0] if rows else 0)
@@ -586,14 +584,16 @@ def delivery_sent(*, delivery_id: int, now: datetime.datetime | None = None) -> 
     happened to the row meanwhile (a cancel, another worker's claim): it was sent.
 
     One fixed statement rather than the ORM's update: this runs once per message. On
-    PostgreSQL it is prepared once per connection and then sent with its values apart, which
-    halves what it costs this process."""
+    PostgreSQL it is sent with its values apart (bound on the server), which costs this process
+    less than inlining them. It is not prepared through psycopg: Django turns that off, and
+    psycopg answers any rollback on a connection where it prepared something with DEALLOCATE
+    ALL, which would also drop what `core.prepared` prepared there."""
     sent_at = _now(now)
     if connection.vendor == "postgresql":
         connection.ensure_connection()
         with connection.wrap_database_errors:
-            _prepared_cursor(connection.connection).execute(
-                _SENT_SQL, [D.SENT, sent_at, delivery_id], prepare=True
+            _binding_cursor(connection.connection).execute(
+                _SENT_SQL, [D.SENT, sent_at, delivery_id]
             )
         return
     with connection.cursor() as cursor:
@@ -605,23 +605,15 @@ def delivery_sent(*, delivery_id: int, now: datetime.datetime | None = None) -> 
 _cursor_here = threading.local()
 
 
-def _prepared_cursor(raw):
-    """A cursor binding parameters on the server (which preparing needs), whatever cursor class
-    Django gives the connection; kept while this thread's connection is the same."""
+def _binding_cursor(raw):
+    """A cursor binding parameters on the server, whatever cursor class Django gives the
+    connection; kept while this thread's connection is the same."""
     cursor = getattr(_cursor_here, "cursor", None)
     if cursor is None or cursor.connection is not raw or cursor.closed:
         import psycopg
 
-        if raw.prepare_threshold is None:
-            # Django turns psycopg's preparing off, and `prepare=True` is then ignored. Its own
-            # cursors bind on the client and never prepare, so only statements asked for here
-            # are prepared.
-            raw.prepare_threshold = _ONLY_WHEN_ASKED
         cursor = _cursor_here.cursor = psycopg.Cursor(raw)
     return cursor
-
-
-_ONLY_WHEN_ASKED = 2**31 - 1
 
 
 _DELIVERY_TABLE = Delivery._meta.db_table

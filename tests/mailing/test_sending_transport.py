@@ -134,29 +134,3 @@ def test_the_worker_session_does_not_wait_for_the_disk_on_postgresql():
     connection.close()  # a new connection is set again
     assert sending.commits_without_waiting() is True
     connection.close()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_recording_and_claiming_are_prepared_once_per_connection_on_postgresql(
-    require_postgres, admin_user, published_issue, main_list
-):
-    # Django turns psycopg's preparing off; the two statements every batch and every message
-    # run must still be prepared (planned once), and nothing else.
-    subscribe(main_list, 3)
-    campaign = sending.campaign_create(
-        actor=admin_user, issue=published_issue, mailing_list=main_list
-    )
-    sending.campaign_start(actor=admin_user, campaign=campaign)
-    connection.close()
-    for _ in range(2):  # a second connection prepares them again
-        claim = sending.deliveries_claim(campaign=campaign, worker="w", limit=2)
-        for delivery in claim.deliveries:
-            sending.delivery_sent(delivery_id=delivery.id)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT statement FROM pg_prepared_statements")
-            prepared = [row[0] for row in cursor.fetchall()]
-        assert len(prepared) == 2
-        assert any(s.lstrip().startswith("WITH picked AS") for s in prepared)
-        assert any(s.startswith(f"UPDATE {Delivery._meta.db_table} SET status") for s in prepared)
-        connection.close()
-    assert campaign.deliveries.filter(status=Delivery.Status.SENT).count() == 3
