@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.models import Field, Model, QuerySet, signals
 from django.db.models.sql import InsertQuery, Query, UpdateQuery
 
@@ -42,10 +42,14 @@ _MARKER_BASE = 2_147_000_000
 
 def _on_server(connection) -> bool:
     """Whether statements run prepared on the server and several can go in one round trip:
-    PostgreSQL with client-side binding."""
+    PostgreSQL with client-side binding, and psycopg's own preparing off (Django's default), as
+    psycopg answers a rollback on a connection where it prepared something with DEALLOCATE ALL,
+    which would drop these statements too."""
+    if connection.vendor != "postgresql":
+        return False
+    options = connection.settings_dict.get("OPTIONS", {})
     return (
-        connection.vendor == "postgresql"
-        and connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") is not True
+        options.get("server_side_binding") is not True and options.get("prepare_threshold") is None
     )
 
 
@@ -162,7 +166,14 @@ def _execute_prepared(
     if commit:
         sql.append("COMMIT")
         results.append(False)
-    cursor.execute(";\n".join(sql), values)
+    try:
+        cursor.execute(";\n".join(sql), values)
+    except DatabaseError as error:
+        if getattr(error.__cause__, "sqlstate", None) == "26000":
+            # A statement this connection prepared is gone (something sent DEALLOCATE or
+            # DISCARD): prepare everything again from the next run on.
+            del _sessions[raw]
+        raise
     session.ready.update(prepared)
     rows: list[Any] = []
     for n, is_statement in enumerate(results):

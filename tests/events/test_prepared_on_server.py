@@ -6,7 +6,7 @@ import re
 import tempfile
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from regionhub.core import prepared as prepared_module
@@ -147,9 +147,26 @@ def test_statements_sent_together_are_prepared_together(admin_user):
     assert _sent(queries) == [["EXECUTE", "PREPARE", "EXECUTE"], ["EXECUTE", "EXECUTE"]]
 
 
-def test_with_server_side_binding_the_sql_is_sent_as_it_is(admin_user, monkeypatch):
+def test_a_statement_deallocated_behind_its_back_is_prepared_again(admin_user):
+    event = make_event(admin_user, capacity=5)
+    capacity = _capacity()
+    assert capacity.rows(pk=event.pk) == [{"capacity": 5}]
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    with pytest.raises(DatabaseError, match="does not exist"):
+        capacity.rows(pk=event.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert capacity.rows(pk=event.pk) == [{"capacity": 5}]
+    assert _sent(queries) == [["PREPARE", "EXECUTE"]]
+
+
+@pytest.mark.parametrize(
+    "options", [{"server_side_binding": True}, {"prepare_threshold": 5}], ids=str
+)
+def test_with_server_side_binding_the_sql_is_sent_as_it_is(admin_user, monkeypatch, options):
+    """Also when psycopg prepares statements itself: it would DEALLOCATE ALL on a rollback."""
     event = make_event(admin_user, capacity=3)
-    monkeypatch.setitem(connection.settings_dict, "OPTIONS", {"server_side_binding": True})
+    monkeypatch.setitem(connection.settings_dict, "OPTIONS", options)
     assert not prepared_module._on_server(connection)
     monkeypatch.setattr(prepared_module, "_on_server", lambda connection: False)
     with CaptureQueriesContext(connection) as queries:
