@@ -16,9 +16,13 @@ the server: `PREPARE` once per database connection, then `EXECUTE name(values)`,
 server does not parse and plan them again on every run (which cost it more than running them).
 The names prepared are remembered per psycopg connection object, so a connection closed and
 opened again prepares them again. A prepared statement belongs to the database session, not to
-a transaction: a rollback does not undo a `PREPARE`. Nothing may `DEALLOCATE` or `DISCARD` on
-these connections (a pooler in transaction mode would do so in effect). With server-side
-binding, and on other databases, the compiled SQL is sent as it is.
+a transaction: a rollback does not undo a `PREPARE`. Should something `DEALLOCATE` or `DISCARD`
+them anyway, the one run that finds its statement gone fails and the connection prepares
+everything again from the next run; a pooler in transaction mode would do that all the time, so
+these connections must not go through one. Where psycopg prepares statements itself (a
+`prepare_threshold` in the database OPTIONS), it deallocates everything after any rollback, so
+nothing is prepared here. With server-side binding, and on other databases, the compiled SQL is
+sent as it is.
 """
 
 import functools
