@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 
 from regionhub.core.models import AuditEntry
 from regionhub.mailing import sending
@@ -399,3 +400,14 @@ def test_nothing_pending_finishes_the_campaign(admin_user, published_issue, main
     assert campaign.status == S.FINISHED
     assert campaign.finished_at is not None
     assert not sending.campaign_finish_if_done(campaign_id=campaign.pk)
+
+
+def test_delivery_pages_keep_room_for_claims_on_postgresql(require_postgres):
+    # Stamping a claim changes no indexed column; with room left in the page it is a heap-only
+    # update, which writes no index entry (migration 0004).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = %s", [Delivery._meta.db_table]
+        )
+        (options,) = cursor.fetchone()
+    assert "fillfactor=60" in (options or [])
