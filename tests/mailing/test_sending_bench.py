@@ -3,6 +3,7 @@ take what smtplib sends (and counts it), the floor sends what it is told, the pa
 exist."""
 
 import json
+import os
 import signal
 import smtplib
 import subprocess
@@ -15,6 +16,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from regionhub.mailing import bench
+from regionhub.mailing.management.commands.bench_mailing import BackendCpu
 from regionhub.mailing.management.commands.generate_archive import MARKER
 from regionhub.mailing.management.commands.generate_subscribers import LIST_SLUG
 from regionhub.mailing.models import MailingList, Subscriber, Subscription
@@ -105,8 +107,36 @@ def test_the_sink_takes_what_smtplib_sends_and_the_floor_sends(tmp_path):
             text=True,
             check=True,
         )
-        assert json.loads(floor.stdout)["sent"] == 5
+        result = json.loads(floor.stdout)
+        assert result["sent"] == 5
+        assert 0 <= result["cpu_s"] < 30
     finally:
         sink.send_signal(signal.SIGTERM)
         out, _ = sink.communicate(timeout=10)
     assert json.loads(out.splitlines()[-1]) == {"accepted": 8}
+
+
+def busy(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def test_backend_cpu_counts_the_phase_and_not_the_start():
+    me = [os.getpid()]
+    counted = BackendCpu(lambda: me, interval=0.01)
+    counted.start()
+    busy(0.3)
+    counted.started_campaign()
+    busy(0.3)
+    assert 0.4 <= counted.stop() <= 1.5
+
+    # A backend first seen while the campaign was starting is the start's own.
+    seen: list[int] = []
+    start_only = BackendCpu(lambda: seen, interval=0.01)
+    start_only.start()
+    seen.append(os.getpid())
+    busy(0.1)
+    start_only.started_campaign()
+    busy(0.1)
+    assert start_only.stop() == 0

@@ -13,6 +13,11 @@
    the server and the database.
 5. Checks: every delivery SENT, the sink accepted exactly one message per recipient.
 
+Beside the rates it reports the CPU time each message cost, read from /proc (Linux): in the
+floor's senders and the sink, and in the campaign's workers, the PostgreSQL backends serving
+the benchmark database (when it runs on this machine) and the sink. Those hold still on a busy
+machine where the rates move, so they are what to compare two versions by.
+
 Database work happens in child processes connected to the bench database (`DATABASE_URL`, or
 `var/bench.sqlite3`), as `manage.py bench` does it. Results are added to `bench/results.json`
 when it exists (or written with `--out`).
@@ -24,6 +29,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -36,6 +42,11 @@ from regionhub.core.management.commands.bench import (
     add_results,
     free_port,
     vacuum,
+)
+from regionhub.events.management.commands.bench_bookings import (
+    _cpu_seconds,
+    _database_backends,
+    _used_since,
 )
 
 MARKER = "bench-mailing"
@@ -170,6 +181,57 @@ def check(campaign_id: int) -> dict:
     }
 
 
+# CPU time --------------------------------------------------------------------------------------
+
+
+class BackendCpu:
+    """CPU time used by the PostgreSQL backends of the benchmark database during the campaign.
+
+    A backend ends with its worker's connection, before the phase's end could read it, so each
+    is read every `interval` seconds while the phase runs and counted at its last reading. A
+    backend first seen while the campaign was being started is the start's own (freezing the
+    audience, which the rate leaves out too) and is not counted."""
+
+    def __init__(self, pids, interval: float = 0.2):
+        self.pids = pids
+        self.interval = interval
+        self.readings: dict[int, float] = {}
+        self.ignored: set[int] = set()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        self.readings.update(_cpu_seconds(self.pids()))
+
+    def _run(self) -> None:
+        while not self._done.wait(self.interval):
+            self._sample()
+
+    def start(self) -> None:
+        self._sample()
+        self.base = dict(self.readings)
+        self._thread.start()
+
+    def started_campaign(self) -> None:
+        """Call when the campaign's start has returned."""
+        self._sample()
+        self.ignored = set(self.readings) - set(self.base)
+
+    def stop(self) -> float:
+        self._done.set()
+        self._thread.join()
+        self._sample()
+        return sum(
+            seconds - self.base.get(pid, 0.0)
+            for pid, seconds in self.readings.items()
+            if pid not in self.ignored
+        )
+
+
+def _cpu_entry(name: str, ms: float, floor_ms: float) -> dict:
+    return _entry(name, ms, "ms", floor_ms, floor_ms / ms if ms else 0.0)
+
+
 # The run ---------------------------------------------------------------------------------------
 
 
@@ -223,20 +285,30 @@ class Command(BaseCommand):
             with tempfile.TemporaryDirectory() as tmp:
                 message = str(Path(tmp) / "message.eml")
                 plan = json.loads(self.run("bench_mailing", "--prepare", message))
-                floor = self.floor(port, o["workers"], o["subscribers"], message)
+                floor = self.floor(port, o["workers"], o["subscribers"], message, sinks)
             workers = [self.spawn_worker(port, o["batch"], n) for n in range(o["workers"])]
             for worker in workers:
                 if "started" not in worker.stdout.readline():
                     raise CommandError("A mailing worker did not start.")
+            backends = self.backends_of(env["DATABASE_URL"], o["workers"])
+            backends.start()
+            sink_cpu = _cpu_seconds(sink.pid for sink in sinks)
+            worker_cpu = _cpu_seconds(worker.pid for worker in workers)
             started = json.loads(self.run("bench_mailing", "--start", str(plan["campaign"])))
+            backends.started_campaign()
             stats = self.wait_workers(workers, o["timeout"])
+            cpu = {
+                "workers": sum(s["cpu_s"] for s in stats) - sum(worker_cpu.values()),
+                "database": backends.stop(),
+                "sink": _used_since(sink_cpu, _cpu_seconds(sink.pid for sink in sinks)),
+            }
             state = json.loads(self.run("bench_mailing", "--check", str(plan["campaign"])))
         finally:
             for process in workers:
                 if process.poll() is None:
                     process.kill()
             accepted = self.stop_sinks(sinks)
-        self.report(o, plan, floor, started, state, stats, accepted)
+        self.report(o, plan, floor, started, state, stats, accepted, cpu)
 
     # Processes ---------------------------------------------------------------------------------
 
@@ -290,8 +362,18 @@ class Command(BaseCommand):
             text=True,
         )
 
-    def floor(self, port: int, connections: int, total: int, message: str) -> dict:
+    def backends_of(self, database_url: str, workers: int) -> BackendCpu:
+        """The benchmark database's backends, once every worker has connected (they connect
+        on their first look for work, just after saying they started)."""
+        pids = _database_backends(database_url)
+        deadline = time.monotonic() + 10
+        while pids is not list and len(pids()) < workers and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return BackendCpu(pids)
+
+    def floor(self, port: int, connections: int, total: int, message: str, sinks) -> dict:
         start_at = time.time() + 2.0  # time for every sender to connect first
+        sink_cpu = _cpu_seconds(sink.pid for sink in sinks)
         share = [total // connections + (n < total % connections) for n in range(connections)]
         senders = [
             self.spawn_module(
@@ -312,7 +394,15 @@ class Command(BaseCommand):
             raise CommandError("A floor sender failed.")
         elapsed = max(r["finished"] for r in results) - min(r["started"] for r in results)
         sent = sum(r["sent"] for r in results)
-        return {"sent": sent, "elapsed_s": elapsed, "rate": sent / elapsed if elapsed else 0.0}
+        return {
+            "sent": sent,
+            "elapsed_s": elapsed,
+            "rate": sent / elapsed if elapsed else 0.0,
+            "cpu": {
+                "senders": sum(r["cpu_s"] for r in results),
+                "sink": _used_since(sink_cpu, _cpu_seconds(sink.pid for sink in sinks)),
+            },
+        }
 
     def wait_workers(self, workers, timeout: float) -> list[dict]:
         """Each worker exits once the campaign is no longer sending; their counts and timings."""
@@ -341,7 +431,7 @@ class Command(BaseCommand):
 
     # Results -----------------------------------------------------------------------------------
 
-    def report(self, o, plan, floor, started, state, stats, accepted) -> None:
+    def report(self, o, plan, floor, started, state, stats, accepted, cpu) -> None:
         sent = state["statuses"].get("sent", 0)
         elapsed = state["finished_at"] - state["started_at"]
         rate = sent / elapsed if elapsed else 0.0
@@ -352,6 +442,8 @@ class Command(BaseCommand):
         record_ms = 1000 * sum(s["record_s"] for s in stats) / max(worker_sent, 1)
         # One floor message's time on one connection: what rendering is compared with.
         floor_ms = 1000 * o["workers"] / floor["rate"] if floor["rate"] else 0.0
+        floor_cpu = {k: 1000 * v / max(floor["sent"], 1) for k, v in floor["cpu"].items()}
+        campaign_cpu = {k: 1000 * v / max(sent, 1) for k, v in cpu.items()}
         self.stdout.write(
             f"\n{o['subscribers']:,} subscribers, {o['workers']} sending processes, "
             f"{o['sinks']} sink processes, message {plan['message_bytes']:,} bytes\n"
@@ -365,6 +457,9 @@ class Command(BaseCommand):
             f"SMTP {send_ms:.3f} ms, recording {record_ms:.3f} ms\n"
             f"  render measured alone: {plan['render_ms']:.3f} ms per message, the issue "
             f"itself {plan['issue_ms']:.0f} ms once\n"
+            f"  CPU per message: floor senders {floor_cpu['senders']:.3f} ms, sink "
+            f"{floor_cpu['sink']:.3f} ms; campaign workers {campaign_cpu['workers']:.3f} ms, "
+            f"PostgreSQL {campaign_cpu['database']:.3f} ms, sink {campaign_cpu['sink']:.3f} ms\n"
             f"  deliveries {state['statuses']}; the sink accepted {accepted:,} "
             f"(floor {floor['sent']:,} + campaign {sent:,})"
         )
@@ -381,6 +476,16 @@ class Command(BaseCommand):
                 "ms",
                 floor_ms,
                 floor_ms / render_ms if render_ms else 0.0,
+            ),
+            # CPU per message against the floor's: the ratio is above 1 where sending a
+            # campaign message costs less than plain smtplib sending a ready one.
+            _cpu_entry(
+                "mailing worker cpu per message", campaign_cpu["workers"], floor_cpu["senders"]
+            ),
+            _cpu_entry(
+                "mailing cpu per message",
+                sum(campaign_cpu.values()),
+                sum(floor_cpu.values()),
             ),
         ]
         out = Path(o["out"])
