@@ -20,6 +20,7 @@ from regionhub.core.prepared import Prepared, PreparedInsert, PreparedUpdate
 from regionhub.events import forms, selectors, services, tasks
 from regionhub.events.models import Booking, Event
 from regionhub.events.services import bookings as booking_services
+from regionhub.events.services import decided
 from tests.events.conftest import make_event
 from tests.factories import OrganisationFactory, PersonFactory, UserFactory
 
@@ -27,19 +28,25 @@ pytestmark = pytest.mark.django_db
 S = Booking.Status
 
 # What a booking POST costs, in statements, by where the place comes from. Before the lock:
-# session, user, event, the colleague with their authority. Then the transaction: the allocation's
-# lock and a count; the event's lock and a count when the pool or the waiting list is needed (and
-# the waiting list's counter); the booking and its audit row, one statement on PostgreSQL (with
-# the confirmation email's task row when tasks are queued in the database, as they are not in
-# these tests), two elsewhere. The email's task is enqueued after the commit here, so it is not
-# counted: these tests run inside a transaction that never commits.
+# session, user, event, the colleague with their authority. Then the transaction. On PostgreSQL
+# the database decides (`services.decided`), whatever the outcome: the allocation's lock (when
+# the person has an authority), the event's lock unless the allocation has room, and the
+# decision with the booking, its audit row and (when tasks are queued in the database, as they
+# are not in these tests) the email's task row, all sent together. Elsewhere: the allocation's
+# lock and a count; the event's lock and a count when the pool or the waiting list is needed
+# (and the waiting list's counter); the booking and its audit row. The email's task is enqueued
+# after the commit here, so it is not counted: these tests run inside a transaction that never
+# commits.
 BEFORE_LOCK = 4
 TRANSACTION = 2  # BEGIN and COMMIT; SAVEPOINT and RELEASE inside these tests' transaction
-INSERTS = 1 if connection.vendor == "postgresql" else 2
-ALLOCATION = BEFORE_LOCK + TRANSACTION + 2 + INSERTS
-POOL = ALLOCATION + 2
-WAITING_LIST = POOL + 1
-NO_AUTHORITY = BEFORE_LOCK + TRANSACTION + 2 + INSERTS  # no allocation: the event's lock at once
+if connection.vendor == "postgresql":
+    ALLOCATION = POOL = WAITING_LIST = BEFORE_LOCK + TRANSACTION + 3
+    NO_AUTHORITY = BEFORE_LOCK + TRANSACTION + 2
+else:
+    ALLOCATION = BEFORE_LOCK + TRANSACTION + 2 + 2
+    POOL = ALLOCATION + 2
+    WAITING_LIST = POOL + 1
+    NO_AUTHORITY = BEFORE_LOCK + TRANSACTION + 2 + 2  # no allocation: the event's lock at once
 
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="only on PostgreSQL")
@@ -111,14 +118,14 @@ def test_booking_form_costs_the_same_however_many_bookings(client, admin_user, p
 
 @on_postgresql
 def test_round_trips_on_postgresql(client, admin_user, places, authority):
-    """Statements sent together count once: the event with the colleague, the allocation's lock
-    with the read after it, and the booking with its audit row."""
+    """Statements sent together count once: the event with the colleague, and the locks with
+    the decision and the booking."""
     client.force_login(admin_user)
     person = PersonFactory(organisation=authority)
     with CaptureQueriesContext(connection) as queries:
         _book(client, places, authority, person)
     assert places.bookings.get().source == Booking.Source.ALLOCATION
-    assert len(queries.captured_queries) == ALLOCATION - 2
+    assert len(queries.captured_queries) == ALLOCATION - 1 - 2
 
 
 def test_each_form_keeps_its_own_colleagues(authority):
@@ -330,6 +337,8 @@ def test_waiting_list_positions_follow_the_counter(admin_user):
 
 
 def test_a_duplicate_the_checks_miss_is_refused_by_the_database(admin_user, authority, monkeypatch):
+    # The checks in Python, which SQLite runs (on PostgreSQL the database decides).
+    monkeypatch.setattr(decided, "available", lambda using="default": False)
     event = make_event(admin_user, capacity=5)
     person = PersonFactory(organisation=authority)
     services.booking_create(actor=admin_user, event=event, person=person)
@@ -521,13 +530,22 @@ class TestEmailQueuedWithTheBooking:
         (message,) = mailoutbox
         assert message.to == ["ann@example.org"] and places.title in message.subject
 
-    def test_a_refused_booking_queues_nothing(self, admin_user, places, authority, monkeypatch):
+    @pytest.mark.parametrize("in_the_database", [False, True])
+    def test_a_refused_booking_queues_nothing(
+        self, admin_user, places, authority, monkeypatch, in_the_database
+    ):
+        if in_the_database and not decided.available():
+            pytest.skip("the database decides only on PostgreSQL")
+        if not in_the_database:
+            monkeypatch.setattr(decided, "available", lambda using="default": False)
         person = PersonFactory(organisation=authority)
         with transaction.atomic():
             services.booking_create(actor=admin_user, event=places, person=person)
         queued = DBTaskResult.objects.count()
-        monkeypatch.setattr(booking_services, "_refuse_duplicate", lambda person, status: None)
-        with pytest.raises(services.BookingError, match="already has a booking"):
+        if not in_the_database:
+            # As if the checks had missed it: the database's constraint refuses it.
+            monkeypatch.setattr(booking_services, "_refuse_duplicate", lambda *args: None)
+        with pytest.raises(services.BookingError, match="already has"):
             services.booking_create(actor=admin_user, event=places, person=person)
         assert DBTaskResult.objects.count() == queued
         assert AuditEntry.objects.filter(action="events.booking.created").count() == 1

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from regionhub.core.audit import audit_record, snapshot
 from regionhub.core.models import AuditEntry
+from regionhub.core.pagecache import data_changed
 from regionhub.core.permissions import coordinated_ids, is_regional_admin, require
 from regionhub.core.prepared import (
     Following,
@@ -24,6 +25,7 @@ from regionhub.directory.models import Person
 
 from ..availability import event_availability
 from ..models import Allocation, Booking, Event
+from . import decided
 from ._common import (
     BookingError,
     _date,
@@ -214,12 +216,19 @@ def booking_create(*, actor, event: Event, person: Person) -> Booking:
     authority_id = booking_authority_id(person)
     try:
         if not event.is_released():
-            try:
-                return _book_before_release(
+            if decided.available():
+                booking = _book_decided(
                     actor=actor, event=event, person=person, authority_id=authority_id
                 )
-            except _ReleasedMeanwhile:
-                pass
+                if booking is not None:
+                    return booking
+            else:
+                try:
+                    return _book_before_release(
+                        actor=actor, event=event, person=person, authority_id=authority_id
+                    )
+                except _ReleasedMeanwhile:
+                    pass
         return _book_after_release(
             actor=actor, event=event, person=person, authority_id=authority_id
         )
@@ -229,6 +238,39 @@ def booking_create(*, actor, event: Event, person: Person) -> Booking:
         raise BookingError(
             f"{person.name} already has a booking for this event", field="person", code="duplicate"
         ) from error
+
+
+def _book_decided(*, actor, event: Event, person: Person, authority_id: int | None):
+    """`_book_before_release` with the decision taken by the database, in one round trip
+    (see `decided`); None once the release moment has passed."""
+    from .. import tasks
+
+    email = tasks.queued_row(tasks.send_booking_email, 0, "confirmed")
+    result = decided.book(
+        actor=actor, event=event, person=person, authority_id=authority_id, task=email
+    )
+    if not result.found:
+        raise BookingError("This event no longer exists", code="missing")
+    booking = result.booking
+    if booking is None:
+        now = result.state.pop("now")
+        committed = Event(pk=event.pk, **result.state)
+        _check_window(committed, now)
+        if committed.is_released(now):
+            return None
+        if result.existing:
+            _refuse_duplicate(person, result.existing)
+        raise AssertionError(f"The database booked nothing for no known reason: {result}")
+    data_changed("events")
+    if email is not None:
+        tasks.enqueued(email)
+    else:
+        _on_commit(
+            tasks.send_booking_email,
+            booking.pk,
+            "confirmed" if booking.holds_place else "waitlisted",
+        )
+    return booking
 
 
 @transaction.atomic
