@@ -573,3 +573,80 @@ def test_without_a_database_queue_the_email_waits_for_the_commit(
     for callback in callbacks:
         callback()
     assert [m.to for m in mailoutbox] == [["bo@example.org"]]
+
+
+@on_postgresql
+@pytest.mark.parametrize("capacity", [0, 2, 5])
+def test_the_database_decides_as_python_does(admin_user, authority, other_authority, capacity):
+    """The same bookings, in the same order, on two events alike: one decided by the database
+    (`services.decided`), one by `_book_before_release`. Every outcome is the same."""
+    third = OrganisationFactory(kind="council", is_member=True)  # no allocation at all
+    people = [
+        *(PersonFactory(organisation=authority) for _ in range(4)),
+        *(PersonFactory(organisation=other_authority) for _ in range(2)),
+        PersonFactory(organisation=third),
+        PersonFactory(organisation=None),
+    ]
+    order = [0, 4, 6, 1, 7, 2, 5, 3, 0, 7]  # two of them a second time
+
+    def outcomes(event, in_the_database: bool) -> list[tuple]:
+        results = []
+        for n in order:
+            with pytest.MonkeyPatch.context() as patch:
+                if not in_the_database:
+                    patch.setattr(decided, "available", lambda using="default": False)
+                try:
+                    booking = services.booking_create(
+                        actor=admin_user, event=event, person=people[n]
+                    )
+                except services.BookingError as error:
+                    results.append(("refused", error.code, error.message))
+                else:
+                    results.append((booking.status, booking.source, booking.position))
+        stored = list(
+            event.bookings.order_by("pk").values_list(
+                "person_id", "authority_id", "status", "source", "position", "booked_by_id"
+            )
+        )
+        event.refresh_from_db()
+        return [results, stored, event.waitlist_counter]
+
+    events = []
+    for _ in range(2):
+        event = make_event(admin_user, capacity=capacity)
+        if capacity:
+            services.allocations_set(
+                actor=admin_user,
+                event=event,
+                per_authority={authority.pk: capacity // 2, other_authority.pk: 1},
+            )
+        events.append(event)
+    assert decided.available()
+    assert outcomes(events[0], True) == outcomes(events[1], False)
+
+
+@on_postgresql
+def test_the_database_refuses_as_python_does(admin_user, authority):
+    """Closed, not yet open, started, cancelled: the same error either way."""
+    now = timezone.now()
+    cases = [
+        {"booking_closes": now - datetime.timedelta(hours=1)},
+        {"booking_opens": now + datetime.timedelta(days=1)},
+        {"status": Event.Status.CANCELLED},
+        {"status": Event.Status.DRAFT},
+    ]
+    for changes in cases:
+        messages = []
+        for in_the_database in (True, False):
+            event = make_event(admin_user, capacity=3)
+            Event.objects.filter(pk=event.pk).update(**changes)
+            with pytest.MonkeyPatch.context() as patch:
+                if not in_the_database:
+                    patch.setattr(decided, "available", lambda using="default": False)
+                with pytest.raises(services.BookingError) as refused:
+                    services.booking_create(
+                        actor=admin_user, event=event, person=PersonFactory(organisation=authority)
+                    )
+            messages.append((refused.value.code, refused.value.message))
+            assert not event.bookings.exists()
+        assert messages[0] == messages[1], changes
