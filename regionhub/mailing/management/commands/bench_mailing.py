@@ -16,7 +16,9 @@
 Beside the rates it reports the CPU time each message cost, read from /proc (Linux): in the
 floor's senders and the sink, and in the campaign's workers, the PostgreSQL backends serving
 the benchmark database (when it runs on this machine) and the sink. Those hold still on a busy
-machine where the rates move, so they are what to compare two versions by.
+machine where the rates move, so they are what to compare two versions by. With
+`--compare-with DIR` every second worker runs another checkout's code and each version's
+workers are reported apart: the two compared within one campaign, under the same load.
 
 Database work happens in child processes connected to the bench database (`DATABASE_URL`, or
 `var/bench.sqlite3`), as `manage.py bench` does it. Results are added to `bench/results.json`
@@ -249,6 +251,12 @@ class Command(BaseCommand):
         parser.add_argument("--skip-generate", action="store_true")
         parser.add_argument("--out", default="bench/results.json")
         parser.add_argument("--timeout", type=float, default=900.0)
+        parser.add_argument(
+            "--compare-with",
+            metavar="DIR",
+            help="another checkout: every second worker runs its code, and the CPU per message "
+            "of each version's workers is reported (an A/B comparison in one campaign)",
+        )
         # Internal: run in a child process against the benchmark database.
         parser.add_argument("--prepare", metavar="MESSAGE_FILE", help="(internal)")
         parser.add_argument("--start", type=int, metavar="CAMPAIGN", help="(internal)")
@@ -286,7 +294,11 @@ class Command(BaseCommand):
                 message = str(Path(tmp) / "message.eml")
                 plan = json.loads(self.run("bench_mailing", "--prepare", message))
                 floor = self.floor(port, o["workers"], o["subscribers"], message, sinks)
-            workers = [self.spawn_worker(port, o["batch"], n) for n in range(o["workers"])]
+            checkouts = [self.base_dir, Path(o["compare_with"] or self.base_dir).resolve()]
+            workers = [
+                self.spawn_worker(port, o["batch"], n, checkouts[n % 2])
+                for n in range(o["workers"])
+            ]
             for worker in workers:
                 if "started" not in worker.stdout.readline():
                     raise CommandError("A mailing worker did not start.")
@@ -297,6 +309,8 @@ class Command(BaseCommand):
             started = json.loads(self.run("bench_mailing", "--start", str(plan["campaign"])))
             backends.started_campaign()
             stats = self.wait_workers(workers, o["timeout"])
+            if o["compare_with"]:
+                self.compare(checkouts, workers, stats, worker_cpu)
             cpu = {
                 "workers": sum(s["cpu_s"] for s in stats) - sum(worker_cpu.values()),
                 "database": backends.stop(),
@@ -333,7 +347,7 @@ class Command(BaseCommand):
             text=True,
         )
 
-    def spawn_worker(self, port: int, batch: int, n: int) -> subprocess.Popen:
+    def spawn_worker(self, port: int, batch: int, n: int, checkout: Path) -> subprocess.Popen:
         env = {
             **self.env,
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
@@ -343,7 +357,7 @@ class Command(BaseCommand):
         return subprocess.Popen(
             [
                 sys.executable,
-                str(self.base_dir / "manage.py"),
+                str(checkout / "manage.py"),
                 "mailing_worker",
                 "--name",
                 f"bench-{n}",
@@ -403,6 +417,19 @@ class Command(BaseCommand):
                 "sink": _used_since(sink_cpu, _cpu_seconds(sink.pid for sink in sinks)),
             },
         }
+
+    def compare(self, checkouts, workers, stats, cpu_before) -> None:
+        """Each checkout's workers: messages sent and CPU per message, from the same campaign
+        on the same machine at the same moments."""
+        pairs = list(zip(workers, stats, strict=True))
+        for n, checkout in enumerate(checkouts):
+            mine = pairs[n::2]
+            sent = sum(s["sent"] for _, s in mine)
+            used = sum(s["cpu_s"] - cpu_before.get(w.pid, 0.0) for w, s in mine)
+            self.stdout.write(
+                f"  workers of {checkout}: {sent:,} messages, CPU "
+                f"{1000 * used / max(sent, 1):.3f} ms per message"
+            )
 
     def wait_workers(self, workers, timeout: float) -> list[dict]:
         """Each worker exits once the campaign is no longer sending; their counts and timings."""
