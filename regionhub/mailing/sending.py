@@ -16,8 +16,10 @@ How a message is sent at most once more than it should be, whatever happens to a
   IMMEDIATE (see settings), which makes the select-then-update a single writer's. A claim lasts a
   lease; a claim older than that is taken over, which is how a killed worker's batch gets sent.
 - Each message is recorded SENT in its own commit right after the server accepts it
-  (`delivery_sent`). A worker killed between the two leaves exactly one message that will be
-  sent again.
+  (`delivery_sent`, or `SentRecords` in the worker). A worker killed between the two leaves
+  exactly one message that will be sent again. On PostgreSQL the worker does not wait for the
+  record before going on to the next message, but it has the record's answer before the next
+  message's final dot goes to the server, so the bound holds.
 - On PostgreSQL the worker's commits do not wait for the database's write-ahead log to reach
   disk (`commits_without_waiting`): a commit the server has acknowledged survives any worker
   crash, and only a crash of the database server itself could lose the last fraction of a
@@ -26,6 +28,7 @@ How a message is sent at most once more than it should be, whatever happens to a
 """
 
 import datetime
+import functools
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -621,6 +624,69 @@ _SENT_SQL = (
     f"UPDATE {_DELIVERY_TABLE} SET status = %s, sent_at = %s, smtp_code = 250, error = '', "
     "attempts = attempts + 1, retry_at = NULL WHERE id = %s"
 )
+_SENT_SQL_LIBPQ = (
+    _SENT_SQL.replace("%s", "$1", 1).replace("%s", "$2", 1).replace("%s", "$3", 1).encode()
+)
+_SENT_STATUS = str(D.SENT).encode()
+
+
+class SentRecords:
+    """One worker's SENT records (what `delivery_sent` writes, each in its own commit), with
+    the wait for each overlapped with the next message.
+
+    On PostgreSQL `record` sends the UPDATE through libpq and returns at once; `confirm` reads
+    its answer, raising a `DatabaseError` as `delivery_sent` would. The worker confirms before
+    the next message's data goes to the mail server (the data ends with the dot that has it
+    accepted) and before it asks anything else of the database, so at any instant at most one
+    accepted message is unrecorded: a worker killed then sends it again, as before. Meanwhile
+    the database commits the record while the worker personalises the next message and the
+    server answers its envelope. The statement goes with its values apart and unprepared, as
+    in `delivery_sent`, and its values are written as text here, which costs less than
+    psycopg's cursor. Elsewhere `record` is `delivery_sent` and `confirm` has nothing to do.
+    """
+
+    def __init__(self):
+        self._waiting = None  # the connection whose answer is still to be read
+
+    def record(self, *, delivery_id: int, now: datetime.datetime | None = None) -> None:
+        """Record the delivery SENT; the previous record is confirmed first."""
+        self.confirm()
+        sent_at = _now(now)
+        if connection.vendor != "postgresql":
+            delivery_sent(delivery_id=delivery_id, now=sent_at)
+            return
+        connection.ensure_connection()
+        raw = connection.connection
+        with connection.wrap_database_errors:
+            raw.pgconn.send_query_params(
+                _SENT_SQL_LIBPQ,
+                [_SENT_STATUS, sent_at.isoformat().encode(), str(delivery_id).encode()],
+            )
+            # The connection's own wait, which sleeps until the socket is ready.
+            raw.wait(_psycopg().generators.send(raw.pgconn))
+        self._waiting = raw
+
+    def confirm(self) -> None:
+        """Wait for the last record's answer, if it has not been read yet."""
+        raw, self._waiting = self._waiting, None
+        if raw is None:
+            return
+        psycopg = _psycopg()
+        with connection.wrap_database_errors:
+            for result in raw.wait(psycopg.generators.fetch_many(raw.pgconn)):
+                if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
+                    raise psycopg.errors.error_from_result(result, encoding="utf-8")
+
+
+@functools.cache
+def _psycopg():
+    """psycopg with the modules `SentRecords` uses (its own steps for sending a query and
+    reading the answer on a non-blocking connection), imported where PostgreSQL is used."""
+    import psycopg.errors
+    import psycopg.generators
+    import psycopg.pq
+
+    return psycopg
 
 
 @transaction.atomic

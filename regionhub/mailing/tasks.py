@@ -3,8 +3,9 @@ sends them over one reused SMTP connection.
 
 Per campaign, each worker renders the issue once (`emails.issue_email`) and personalises it per
 message (`emails.personalise`). Each message is recorded the moment the server accepts it, in
-its own commit, before the next is sent, so a worker killed at any instant leaves at most one
-message that another worker will send a second time. Several workers may run at once, on one
+its own commit, and the record's answer is in before the next message's data goes to the server
+(`sending.SentRecords`), so a worker killed at any instant leaves at most one message that
+another worker will send a second time. Several workers may run at once, on one
 machine or many; see `sending` for how they share the work and the rate limit.
 """
 
@@ -125,11 +126,15 @@ def stuff_dots(data: bytes) -> bytes:
 class _QuickData:
     """Quicker DATA, and one message to one recipient in two round trips instead of four."""
 
-    def send_one(self, sender: str, recipient: str, data: bytes) -> None:
+    def send_one(self, sender: str, recipient: str, data: bytes, before_data=None) -> None:
         """`sendmail(sender, [recipient], data)`, raising the same exceptions, but with MAIL,
         RCPT and DATA sent together when the server offers PIPELINING (RFC 2920): the answers
         are read afterwards, in order. Every mail server in use offers it; without it, or for
-        an address that needs SMTPUTF8, this is plain `sendmail`."""
+        an address that needs SMTPUTF8, this is plain `sendmail`.
+
+        `before_data`, when given, is called once the server is ready for the message and
+        before any of it is sent (before MAIL for plain `sendmail`). If it raises, the server
+        is waiting for data that must not be ended, so the connection is dropped unused."""
         self.ehlo_or_helo_if_needed()  # type: ignore[attr-defined]
         if not (
             self.does_esmtp  # type: ignore[attr-defined]
@@ -137,6 +142,8 @@ class _QuickData:
             and sender.isascii()
             and recipient.isascii()
         ):
+            if before_data is not None:
+                before_data()
             self.sendmail(sender, [recipient], data)  # type: ignore[attr-defined]
             return
         size = f" SIZE={len(data)}" if self.has_extn("size") else ""  # type: ignore[attr-defined]
@@ -156,6 +163,12 @@ class _QuickData:
             if rcpt[0] not in (250, 251):
                 raise smtplib.SMTPRecipientsRefused({recipient: rcpt})
             raise smtplib.SMTPDataError(code, reply)
+        if before_data is not None:
+            try:
+                before_data()
+            except BaseException:
+                self.close()  # type: ignore[attr-defined]
+                raise
         code, reply = self._send_data(data)
         if code != 250:
             self._rset()  # type: ignore[attr-defined]
@@ -215,7 +228,10 @@ class Transport:
         self.smtp = isinstance(self.backend, SMTPBackend)
         self.stats = stats if stats is not None else Stats()
 
-    def send(self, message) -> Outcome:
+    def send(self, message, *, before_data=None) -> Outcome:
+        """Send one message and say how the server took it. `before_data`, when given, is
+        called before the message's data is sent (see `_QuickData.send_one`); what it raises
+        is raised here, with the connection closed."""
         try:
             if self.smtp:
                 started = time.perf_counter()
@@ -229,11 +245,15 @@ class Transport:
                     self.backend.open()
                 connection = self.backend.connection
                 if len(recipients) == 1 and isinstance(connection, _QuickData):
-                    connection.send_one(sender, recipients[0], data)
+                    connection.send_one(sender, recipients[0], data, before_data)
                 else:
+                    if before_data is not None:
+                        before_data()
                     connection.sendmail(sender, recipients, data)
                 self.stats.send_s += time.perf_counter() - started
             else:
+                if before_data is not None:
+                    before_data()
                 self.backend.send_messages([message])
         except smtplib.SMTPRecipientsRefused as error:
             code, text = next(iter(error.recipients.values()))
@@ -249,6 +269,10 @@ class Transport:
         except (smtplib.SMTPException, OSError) as error:
             self.reset()
             return Outcome(RETRY, None, f"{type(error).__name__}: {error}"[:500])
+        except BaseException:
+            # `before_data` failed, or something unforeseen: the conversation may be half-way.
+            self.reset()
+            raise
         return Outcome(OK, 250)
 
     def reset(self) -> None:
@@ -297,6 +321,7 @@ class Worker:
         else:
             self.transport.stats = self.stats
         self.stopping = False
+        self.records = sending.SentRecords()
         self._sending = 0
         self._seen_sending = False
         self._rendered: dict[int, Any] = {}
@@ -428,6 +453,22 @@ class Worker:
             return claim.skipped
         # The shared failure count is reset by the first success after a failure anyone saw.
         failures_counted = campaign.consecutive_failures > 0
+        try:
+            done = self._send_claimed(campaign, claim, rendered, claimed_at, failures_counted)
+        finally:
+            # The last record's answer, before anything else is asked of the database.
+            self.records.confirm()
+        left = [d.id for d in claim.deliveries[done:]]
+        if left:
+            sending.deliveries_release(worker=self.name, ids=left)
+        return claim.skipped + done
+
+    def _send_claimed(self, campaign, claim, rendered, claimed_at, failures_counted) -> int:
+        """Send the claimed deliveries in order until done, stopped, paused or out of lease;
+        returns how many were dealt with. Each SENT record is sent without waiting for it and
+        confirmed before the next message's data, or before any other use of the database."""
+        clock = self.clock
+        records = self.records
         checked = claimed_at
         done = 0
         for delivery in claim.deliveries:
@@ -439,6 +480,7 @@ class Worker:
                 break
             if now_mono - checked >= STATUS_CHECK_SECONDS:
                 checked = now_mono
+                records.confirm()
                 if not self._still_sending(campaign.pk):
                     break
             started = time.perf_counter()
@@ -450,17 +492,19 @@ class Worker:
                 name=delivery.name,
             )
             self.stats.render_s += time.perf_counter() - started
-            outcome = self.transport.send(message)
+            outcome = self.transport.send(message, before_data=records.confirm)
             done += 1
             started = time.perf_counter()
             if outcome.kind == OK:
-                sending.delivery_sent(delivery_id=delivery.id, now=clock.now())
+                records.record(delivery_id=delivery.id, now=clock.now())
                 self.stats.sent += 1
                 if failures_counted:
+                    records.confirm()
                     sending.campaign_failures_reset(campaign_id=campaign.pk)
                     failures_counted = False
                 self.stats.record_s += time.perf_counter() - started
                 continue
+            records.confirm()
             if outcome.kind == BOUNCE:
                 sending.delivery_bounced(
                     delivery_id=delivery.id, code=outcome.code or 550, error=outcome.error
@@ -488,7 +532,4 @@ class Worker:
             self.stats.record_s += time.perf_counter() - started
             if paused:
                 break
-        left = [d.id for d in claim.deliveries[done:]]
-        if left:
-            sending.deliveries_release(worker=self.name, ids=left)
-        return claim.skipped + done
+        return done

@@ -2,6 +2,7 @@
 by two of them, and with a real SMTP server every recipient gets the issue exactly once."""
 
 import threading
+import time
 
 import pytest
 from django.core.mail import get_connection
@@ -111,3 +112,37 @@ def test_three_workers_send_each_message_exactly_once(require_postgres):
     assert sink.handler.connections == 3  # one each, reused for every message
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.FINISHED
+
+
+def test_a_sent_record_is_confirmed_only_once_committed_and_the_wait_is_asleep(require_postgres):
+    campaign = campaign_with(1)
+    (delivery,) = campaign.deliveries.all()
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        # Another session holds the row, so the record's UPDATE waits for it.
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                Delivery.objects.select_for_update().get(pk=delivery.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    assert locked.wait(10)
+    records = sending.SentRecords()
+    records.record(delivery_id=delivery.pk)  # returns at once, the UPDATE still waiting
+    threading.Timer(0.5, release.set).start()
+    wall, cpu = time.monotonic(), time.process_time()
+    records.confirm()
+    wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+    holder.join()
+
+    assert wall >= 0.3  # it waited for the holder to let go
+    assert cpu < 0.15  # asleep meanwhile, not polling
+    delivery.refresh_from_db()
+    assert delivery.status == D.SENT

@@ -402,6 +402,26 @@ def test_nothing_pending_finishes_the_campaign(admin_user, published_issue, main
     assert not sending.campaign_finish_if_done(campaign_id=campaign.pk)
 
 
+def test_sent_records_are_in_the_database_once_confirmed(admin_user, published_issue, main_list):
+    subscribe(main_list, 3)
+    campaign = started(admin_user, published_issue, main_list)
+    first, second, third = sending.deliveries_claim(
+        campaign=campaign, worker="w", limit=5
+    ).deliveries
+    records = sending.SentRecords()
+    sent_at = datetime.datetime(2024, 7, 1, 10, 15, 30, 123456, tzinfo=datetime.UTC)
+
+    records.record(delivery_id=first.id, now=sent_at)
+    records.record(delivery_id=second.id)  # the first is confirmed before the second goes
+    records.confirm()
+    records.confirm()  # nothing left to confirm
+
+    rows = {d.pk: d for d in campaign.deliveries.all()}
+    assert [rows[d.id].status for d in (first, second, third)] == [D.SENT, D.SENT, D.PENDING]
+    assert rows[first.id].sent_at == sent_at
+    assert (rows[first.id].smtp_code, rows[first.id].attempts) == (250, 1)
+
+
 def test_delivery_pages_keep_room_for_claims_on_postgresql(require_postgres):
     # Stamping a claim changes no indexed column; with room left in the page it is a heap-only
     # update, which writes no index entry (migration 0004).

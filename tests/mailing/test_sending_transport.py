@@ -5,7 +5,7 @@ PIPELINING, the same exceptions as `smtplib.sendmail` when something is refused,
 import smtplib
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from regionhub.mailing import sending
 from regionhub.mailing.models import Delivery
@@ -46,6 +46,36 @@ def test_envelope_and_data_go_in_two_writes():
         MESSAGE.replace(b"\r\n.", b"\r\n..") + b".\r\n",
     ]
     assert conn.replies == []
+
+
+def test_before_data_comes_after_the_envelope_and_before_the_message():
+    conn = ScriptedSMTP([(250, b"ok"), (250, b"ok"), (354, b"go"), (250, b"queued")])
+    written_then = []
+
+    conn.send_one(
+        "news@hub.example",
+        "reader@example.org",
+        MESSAGE,
+        lambda: written_then.append((len(conn.written), len(conn.replies))),
+    )
+
+    assert written_then == [(1, 1)]  # the envelope sent and answered, the message not yet sent
+    assert len(conn.written) == 2
+
+
+def test_a_failing_before_data_hangs_up_without_ending_the_message():
+    conn = ScriptedSMTP([(250, b"ok"), (250, b"ok"), (354, b"go"), (250, b"queued")])
+    closed = []
+    conn.close = lambda: closed.append(True)
+
+    def fails():
+        raise RuntimeError("the last record failed")
+
+    with pytest.raises(RuntimeError):
+        conn.send_one("news@hub.example", "reader@example.org", MESSAGE, fails)
+
+    assert len(conn.written) == 1  # no data and no final dot: the server takes nothing
+    assert closed == [True]
 
 
 def test_a_refused_recipient_raises_as_sendmail_does_and_resets():
@@ -116,6 +146,73 @@ def test_a_campaign_goes_out_whether_or_not_the_server_pipelines(
         bounces.pk: Delivery.Status.BOUNCED,
     }
     assert sink.handler.connections == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_message_is_recorded_before_the_next_one_is_sent(
+    admin_user, published_issue, main_list
+):
+    subscribe(main_list, 6)
+    campaign = sending.campaign_create(
+        actor=admin_user, issue=published_issue, mailing_list=main_list
+    )
+    sending.campaign_start(actor=admin_user, campaign=campaign)
+    sent_before_data: list[set[str]] = []
+
+    class Watching(Transport):
+        def send(self, message, *, before_data=None):
+            def then_look():
+                before_data()
+                # The same connection the records use: on PostgreSQL a record still in flight
+                # would make this query fail.
+                sent = Delivery.objects.filter(campaign=campaign, status=Delivery.Status.SENT)
+                sent_before_data.append(set(sent.values_list("email", flat=True)))
+
+            return super().send(message, before_data=then_look)
+
+    with Sink() as sink:
+        transport = Watching(SendingBackend(host="127.0.0.1", port=sink.port, timeout=5))
+        Worker(
+            renderer=FakeRenderer(), transport=transport, clock=FakeClock(), batch_size=4
+        ).run_once()
+        Worker(renderer=FakeRenderer(), transport=transport, clock=FakeClock()).run_once()
+
+    emails = list(campaign.deliveries.order_by("pk").values_list("email", flat=True))
+    assert sent_before_data == [set(emails[:n]) for n in range(6)]
+    assert set(campaign.deliveries.values_list("status", flat=True)) == {Delivery.Status.SENT}
+    assert sink.received == dict.fromkeys(emails, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_record_that_fails_stops_the_worker_before_the_next_message_is_accepted(
+    admin_user, published_issue, main_list
+):
+    subscribe(main_list, 3)
+    campaign = sending.campaign_create(
+        actor=admin_user, issue=published_issue, mailing_list=main_list
+    )
+    sending.campaign_start(actor=admin_user, campaign=campaign)
+
+    class Failing(Transport):
+        """The record of the message before fails when it is confirmed."""
+
+        def send(self, message, *, before_data=None):
+            def fails():
+                before_data()
+                if sink.received:
+                    raise DatabaseError("the record was lost")
+
+            return super().send(message, before_data=fails)
+
+    with Sink() as sink:
+        transport = Failing(SendingBackend(host="127.0.0.1", port=sink.port, timeout=5))
+        worker = Worker(renderer=FakeRenderer(), transport=transport, clock=FakeClock())
+        with pytest.raises(DatabaseError):
+            worker.run_once()
+        received = dict(sink.received)
+
+    assert sum(received.values()) == 1  # the second message was never ended
+    assert transport.backend.connection is None  # hung up in the middle of its data
 
 
 @pytest.mark.django_db(transaction=True)

@@ -194,14 +194,29 @@ def test_pausing_stops_a_worker_within_its_batch(admin_user, published_issue, ma
     campaign = start(admin_user, published_issue, main_list)
     clock = FakeClock()
 
-    class PausingAtThree(FakeRenderer):
+    class Slow(FakeRenderer):
         def personalise(self, rendered, **kw):
             clock.advance(0.6)
-            if self.personalised == 3:
-                sending.campaign_pause(actor=admin_user, campaign=campaign)
             return super().personalise(rendered, **kw)
 
-    Worker(renderer=PausingAtThree(), transport=smtp(sink.port), clock=clock).run_once()
+    class PausedDuringTheFourth(Transport):
+        """An admin pauses the campaign while the fourth message goes out. (The worker's
+        database connection is the test's, so the pause waits for the record before it.)"""
+
+        sends = 0
+
+        def send(self, message, *, before_data=None):
+            self.sends += 1
+
+            def then_pause():
+                before_data()
+                if self.sends == 4:
+                    sending.campaign_pause(actor=admin_user, campaign=campaign)
+
+            return super().send(message, before_data=then_pause)
+
+    transport = PausedDuringTheFourth(SendingBackend(host="127.0.0.1", port=sink.port, timeout=5))
+    Worker(renderer=Slow(), transport=transport, clock=clock).run_once()
 
     # The worker looks at the campaign's status every second, so at most one more goes.
     sent = campaign.deliveries.filter(status=D.SENT).count()
