@@ -650,3 +650,11 @@ def test_the_database_refuses_as_python_does(admin_user, authority):
             messages.append((refused.value.code, refused.value.message))
             assert not event.bookings.exists()
         assert messages[0] == messages[1], changes
+
+
+def test_the_holding_places_index_covers_exactly_the_statuses_holding_a_place():
+    """Every booking counts the places taken through this partial index; a status added to
+    `Booking.HOLDING` and not to the index would make those counts read the whole table."""
+    (index,) = [i for i in Booking._meta.indexes if i.name == "booking_holding_places"]
+    ((lookup, statuses),) = index.condition.children
+    assert lookup == "status__in" and set(statuses) == set(Booking.HOLDING)
