@@ -104,17 +104,12 @@ def book(
     booking_id, status, source, position, created = row[len(_STATE) :]
     booking = None
     if booking_id is not None:
-        booking = Booking(
-            pk=booking_id,
-            event=event,
-            person=person,
-            authority_id=authority_id,
-            status=status,
-            source=source,
-            position=position,
-            created=created,
-            booked_by=actor if actor_id is not None else None,
-        )
+        booking = template
+        booking.pk = booking_id
+        booking.status, booking.source, booking.position = status, source, position
+        booking.created = created
+        if actor_id is not None:
+            booking.booked_by = actor
         booking._state.adding = False
         booking._state.db = using
         if task is not None:
