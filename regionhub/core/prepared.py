@@ -103,8 +103,19 @@ class _ServerStatement:
         if next(placeholders, None) is not None:
             raise ValueError(f"More values than placeholders in {sql!r}")
         declared = f" ({', '.join(t or 'unknown' for t in types)})" if any(types) else ""
+        return cls._named(body, declared, len(types))
+
+    @classmethod
+    def numbered(cls, sql: str, types: list[str]) -> "_ServerStatement":
+        """A statement written for the server itself: `$1`, `$2`... for its arguments, of
+        `types`, each usable several times; a % is a %."""
+        declared = f" ({', '.join(types)})"
+        return cls._named(sql.replace("%", "%%"), declared, len(types))
+
+    @classmethod
+    def _named(cls, body: str, declared: str, arguments: int) -> "_ServerStatement":
         base = "rh_" + hashlib.sha1(f"{declared} {body}".encode()).hexdigest()[:24]
-        return cls(base=base, declared=declared, body=body, arguments=len(types))
+        return cls(base=base, declared=declared, body=body, arguments=arguments)
 
     def execute(self, name: str) -> str:
         if not self.arguments:
@@ -186,6 +197,13 @@ def _execute_prepared(
         if is_statement:
             rows.append(read(len(rows)))
     return rows
+
+
+# For statements written by hand (`ServerStatement.numbered`), run with `execute_together`
+# where `on_server` says statements are prepared on the server (`events.services.decided`).
+ServerStatement = _ServerStatement
+execute_together = _execute_prepared
+on_server = _on_server
 
 
 class Prepared:

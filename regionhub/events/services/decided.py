@@ -25,7 +25,6 @@ same error `_book_before_release` would (or books under every lock after the rel
 """
 
 import datetime
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +35,7 @@ from django_tasks_db.models import DBTaskResult
 
 from regionhub.core.audit import snapshot
 from regionhub.core.models import AuditEntry
-from regionhub.core.prepared import PreparedInsert, _execute_prepared, _on_server, _ServerStatement
+from regionhub.core.prepared import PreparedInsert, ServerStatement, execute_together, on_server
 
 from ..models import Allocation, Booking, Event
 
@@ -46,7 +45,7 @@ _BOOKINGS = PreparedInsert(Booking)
 def available(using: str = "default") -> bool:
     """Whether bookings are decided here: PostgreSQL with statements prepared on the server,
     and nothing listening to booking saves (whose signals only a plain save sends)."""
-    return _on_server(connections[using]) and _BOOKINGS.in_one_statement(using)
+    return on_server(connections[using]) and _BOOKINGS.in_one_statement(using)
 
 
 @dataclass
@@ -54,7 +53,7 @@ class Decided:
     """What the database saw and did. `booking` is None when nothing was inserted."""
 
     found: bool  # the event exists
-    state: dict[str, Any]  # the event's fields the rules read, and `now`, the clock judged by
+    state: dict[str, Any]  # the event's fields the rules read, and `now`: the database's clock
     existing: str | None  # the status of the person's active booking
     booking: Booking | None
 
@@ -80,7 +79,7 @@ def book(
     ]
     with connection.cursor() as cursor:
         statements = _statements(connection.alias, task is not None, cursor.connection)
-        sent: list[tuple[_ServerStatement, list[Any]]] = []
+        sent: list[tuple[ServerStatement, list[Any]]] = []
         if authority_id is not None:
             sent.append((statements.lock_allocation, [event.pk, authority_id]))
         sent.append((statements.lock_event, [event.pk, authority_id]))
@@ -88,7 +87,7 @@ def book(
         last = len(sent) - 1
 
         def run() -> Any:
-            return _execute_prepared(
+            return execute_together(
                 cursor, sent, lambda n: cursor.fetchone() if n == last else None
             )[-1]
 
@@ -138,9 +137,9 @@ _STATE = (
 
 @dataclass
 class _Statements:
-    lock_allocation: _ServerStatement
-    lock_event: _ServerStatement
-    decide: _ServerStatement
+    lock_allocation: ServerStatement
+    lock_event: ServerStatement
+    decide: ServerStatement
 
 
 _statements_here: dict[tuple[str, bool], _Statements] = {}
@@ -158,21 +157,21 @@ def _statements(alias: str, with_task: bool, raw) -> _Statements:
 
         n = _names()
         statements = _statements_here[alias, with_task] = _Statements(
-            lock_allocation=_statement(
+            lock_allocation=ServerStatement.numbered(
                 f"SELECT 1 FROM {n['allocation']} WHERE {n['allocation']}.{n['a_event']} = $1"
                 f" AND {n['allocation']}.{n['a_authority']} = $2 FOR NO KEY UPDATE",
                 ["int8", "int8"],
             ),
             # The event, unless the authority's allocation has a place left: that booking
             # takes it holding only the allocation's lock.
-            lock_event=_statement(
+            lock_event=ServerStatement.numbered(
                 f"SELECT 1 FROM {n['event']} WHERE {n['event']}.{n['e_id']} = $1 AND NOT EXISTS"
                 f" (SELECT 1 FROM {n['allocation']} r WHERE r.{n['a_event']} = $1"
                 f" AND r.{n['a_authority']} = $2 AND r.{n['a_places']} > {_used('$2')})"
                 f" FOR NO KEY UPDATE OF {n['event']}",
                 ["int8", "int8"],
             ),
-            decide=_statement(_decide_sql(alias, with_task, literal), _DECIDE_TYPES),
+            decide=ServerStatement.numbered(_decide_sql(alias, with_task, literal), _DECIDE_TYPES),
         )
     return statements
 
@@ -222,15 +221,6 @@ def _used(authority: str) -> str:
     return _holding(
         "u",
         f"u.{n['b_authority']} = {authority} AND u.{n['b_source']} = '{Booking.Source.ALLOCATION}'",
-    )
-
-
-def _statement(body: str, types: list[str]) -> _ServerStatement:
-    declared = f" ({', '.join(types)})"
-    base = "rh_" + hashlib.sha1(f"{declared} {body}".encode()).hexdigest()[:24]
-    # Sent with values, so % is written %%.
-    return _ServerStatement(
-        base=base, declared=declared, body=body.replace("%", "%%"), arguments=len(types)
     )
 
 
