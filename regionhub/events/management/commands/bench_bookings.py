@@ -1,10 +1,11 @@
 """`manage.py bench_bookings`: booking throughput on one event under many concurrent clients.
 
 The page benchmark only sends GETs, so bookings are measured here, with the same gunicorn and
-production settings `manage.py bench` uses. In the same run, the same clients first POST to a
-floor view that inserts one row and does nothing else; then each client books colleagues from
-its own authority onto one event through the coordinator's booking form (session, CSRF, the
-allocation and event locks, the waiting list), as fast as it can. Afterwards the event is
+production settings `manage.py bench` uses. In the same run, the same clients POST to a floor
+view that inserts one row and does nothing else, and each client books colleagues from its own
+authority onto one event through the coordinator's booking form (session, CSRF, the allocation
+and event locks, the waiting list), as fast as it can; the two phases alternate in slices
+(`--slices`), so that both are measured on the machine as it was. Afterwards the event is
 checked: no more places taken than its capacity, no authority over its allocation, every
 accepted booking stored once, the waiting list numbered in order of arrival. Both phases are
 measured on a warm server, and the CPU time each request cost is reported beside the rates.
@@ -260,6 +261,13 @@ class Run:
             self.ok += ok
             self.errors.update(errors)
 
+    def extend(self, other: "Run") -> None:
+        """Add another slice of the same phase to this one."""
+        self.add(other.latencies_ms, other.ok, other.errors)
+        self.elapsed_s += other.elapsed_s
+        for part, seconds in other.cpu.items():
+            self.cpu[part] = self.cpu.get(part, 0.0) + seconds
+
 
 def post_load(
     port: int, workers: int, jobs: list, seconds: float, request, cpu: Cpu | None = None
@@ -328,6 +336,12 @@ class Command(BaseCommand):
         parser.add_argument("--clients", type=int, default=64)
         parser.add_argument("--duration", type=float, default=10.0)
         parser.add_argument("--warmup", type=float, default=2.0, help="Seconds per phase.")
+        parser.add_argument(
+            "--slices",
+            type=int,
+            default=5,
+            help="Floor and bookings alternate in this many slices of each phase.",
+        )
         parser.add_argument("--capacity", type=int, default=600)
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--threads", type=int, default=4)
@@ -417,9 +431,12 @@ class Command(BaseCommand):
                 path = f"/events/{event_id}/places/{{}}/"
 
                 def booking(job, n):
-                    if n >= len(job["people"]):
+                    # Each job is one client's: its place in the list carries over slices.
+                    done = job.setdefault("done", {}).get(event_id, 0)
+                    if done >= len(job["people"]):
                         return None
-                    body = urlencode({"action": "book", "book-person": job["people"][n]})
+                    job["done"][event_id] = done + 1
+                    body = urlencode({"action": "book", "book-person": job["people"][done]})
                     return path.format(job["authority"]), body, headers, 302
 
                 return booking
@@ -433,10 +450,15 @@ class Command(BaseCommand):
                     port, o["workers"], plan["work"], o["warmup"], booking_on(plan["warmup"])
                 ),
             ]
-            floor = post_load(port, o["workers"], clients, o["duration"], floor_row, cpu)
-            bookings = post_load(
-                port, o["workers"], plan["work"], o["duration"], booking_on(plan["event"]), cpu
-            )
+            # The phases alternate in slices, so that a machine whose speed drifts during the
+            # run (a shared one does, by a third within minutes) slows both alike.
+            floor, bookings = Run(), Run()
+            slices = max(o["slices"], 1)
+            book = booking_on(plan["event"])
+            for _ in range(slices):
+                seconds = o["duration"] / slices
+                floor.extend(post_load(port, o["workers"], clients, seconds, floor_row, cpu))
+                bookings.extend(post_load(port, o["workers"], plan["work"], seconds, book, cpu))
             failed = {k: n for w in warmups for k, n in w.errors.items()}
             if failed:
                 raise CommandError(f"Requests failed while warming up: {failed}")
@@ -450,7 +472,7 @@ class Command(BaseCommand):
         f95, b95 = percentile(floor.latencies_ms, 95), percentile(bookings.latencies_ms, 95)
         self.stdout.write(
             f"\n{o['clients']} clients, gunicorn {o['workers']} workers x {o['threads']} threads, "
-            f"{o['duration']:g}s each\n"
+            f"{o['duration']:g}s each in {max(o['slices'], 1)} alternating slices\n"
             f"  floor    {floor.ok:>6} rows      {floor.throughput:8.1f}/s  p95 {f95:7.1f} ms  "
             f"errors {dict(floor.errors) or 'none'}\n"
             f"  booking  {bookings.ok:>6} bookings  {bookings.throughput:8.1f}/s  p95 {b95:7.1f} ms"
