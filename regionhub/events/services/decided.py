@@ -53,7 +53,9 @@ class Decided:
     """What the database saw and did. `booking` is None when nothing was inserted."""
 
     found: bool  # the event exists
-    state: dict[str, Any]  # the event's fields the rules read, and `now`: the database's clock
+    # The event's fields the rules read, and `now`, the database's clock: when nothing was
+    # inserted (all None otherwise).
+    state: dict[str, Any]
     existing: str | None  # the status of the person's active booking
     booking: Booking | None
 
@@ -331,9 +333,10 @@ def _decide_sql(alias: str, with_task: bool, literal) -> str:
     if with_task:
         clauses.append(f'"task" AS ({_task_insert(literal)})')
     head = ", ".join(c.strip() for c in clauses)
+    # The event's state is needed only to say why nothing was inserted: sent back only then.
+    state = ", ".join(f"CASE WHEN n.id IS NULL THEN d.{name} END" for name in _STATE)
     return (
-        f"WITH {head} SELECT d.status, d.starts_at, d.booking_opens, d.booking_closes,"
-        " d.release_at, d.now, d.existing, n.id, n.status, n.source, n.position, n.created"
+        f"WITH {head} SELECT {state}, n.id, n.status, n.source, n.position, n.created"
         ' FROM "decided" d LEFT JOIN "new" n ON true'
     )
 
