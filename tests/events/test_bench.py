@@ -127,3 +127,36 @@ def test_booking_bench_counts_cpu_of_processes_alive_at_the_end():
 
     mine = _cpu_seconds([os.getpid()])
     assert set(mine) <= {os.getpid()}
+
+
+def test_booking_bench_clients_carry_on_across_slices():
+    from urllib.parse import parse_qs
+
+    from regionhub.events.management.commands.bench_bookings import booking_requests
+
+    job = {"authority": 7, "people": [11, 12, 13]}
+    on_event, on_warmup = booking_requests(5, {"Cookie": "x"}), booking_requests(6, {})
+    first_slice = [on_event(job, n) for n in range(2)]
+    assert on_warmup(job, 0)[1] == "action=book&book-person=11"  # each event has its own turn
+    # A new slice starts counting its requests from 0 again; the client still goes on.
+    path, body, headers, expected = on_event(job, 0)
+    assert [parse_qs(r[1])["book-person"] for r in first_slice] == [["11"], ["12"]]
+    assert (path, parse_qs(body)["book-person"], expected) == ("/events/5/places/7/", ["13"], 302)
+    assert headers == {"Cookie": "x"}
+    assert on_event(job, 1) is None
+
+
+def test_booking_bench_adds_up_slices_of_a_phase():
+    from collections import Counter
+
+    from regionhub.events.management.commands.bench_bookings import Run
+
+    phase = Run()
+    for ok, seconds, cpu in ((10, 2.0, 0.5), (30, 2.0, 1.5)):
+        part = Run()
+        part.add([1.0] * ok, ok, Counter({"HTTP 500": 1}))
+        part.elapsed_s, part.cpu = seconds, {"server": cpu}
+        phase.extend(part)
+    assert (phase.ok, phase.elapsed_s, phase.throughput) == (40, 4.0, 10.0)
+    assert phase.cpu_ms("server") == 50.0
+    assert phase.errors == Counter({"HTTP 500": 2}) and len(phase.latencies_ms) == 40

@@ -326,6 +326,23 @@ def post_load(
     return run
 
 
+def booking_requests(event_id: int, headers: dict):
+    """`request(job, n)` for `post_load`: the job's client books its people on the event in
+    turn, one per request, carrying on where it left off in an earlier slice; None once every
+    one of them has been sent."""
+    path = f"/events/{event_id}/places/{{}}/"
+
+    def request(job, n):
+        done = job.setdefault("done", {}).get(event_id, 0)
+        if done >= len(job["people"]):
+            return None
+        job["done"][event_id] = done + 1
+        body = urlencode({"action": "book", "book-person": job["people"][done]})
+        return path.format(job["authority"]), body, headers, 302
+
+    return request
+
+
 class Command(BaseCommand):
     help = (
         "Measure booking throughput on one event under concurrent clients against a floor POST "
@@ -427,34 +444,24 @@ class Command(BaseCommand):
                 "Content-Type": "application/x-www-form-urlencoded",
             }
 
-            def booking_on(event_id: int):
-                path = f"/events/{event_id}/places/{{}}/"
-
-                def booking(job, n):
-                    # Each job is one client's: its place in the list carries over slices.
-                    done = job.setdefault("done", {}).get(event_id, 0)
-                    if done >= len(job["people"]):
-                        return None
-                    job["done"][event_id] = done + 1
-                    body = urlencode({"action": "book", "book-person": job["people"][done]})
-                    return path.format(job["authority"]), body, headers, 302
-
-                return booking
-
             clients = list(range(o["clients"]))
             # Each phase is measured on a warm server, as production runs: first requests of a
             # kind pay for imports and caches filled once per process.
             warmups = [
                 post_load(port, o["workers"], clients, o["warmup"], floor_row),
                 post_load(
-                    port, o["workers"], plan["work"], o["warmup"], booking_on(plan["warmup"])
+                    port,
+                    o["workers"],
+                    plan["work"],
+                    o["warmup"],
+                    booking_requests(plan["warmup"], headers),
                 ),
             ]
             # The phases alternate in slices, so that a machine whose speed drifts during the
             # run (a shared one does, by a third within minutes) slows both alike.
             floor, bookings = Run(), Run()
             slices = max(o["slices"], 1)
-            book = booking_on(plan["event"])
+            book = booking_requests(plan["event"], headers)
             for _ in range(slices):
                 seconds = o["duration"] / slices
                 floor.extend(post_load(port, o["workers"], clients, seconds, floor_row, cpu))
