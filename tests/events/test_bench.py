@@ -4,6 +4,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from regionhub.events import bench
 from regionhub.events.availability import events_availability
@@ -160,3 +162,26 @@ def test_booking_bench_adds_up_slices_of_a_phase():
     assert (phase.ok, phase.elapsed_s, phase.throughput) == (40, 4.0, 10.0)
     assert phase.cpu_ms("server") == 50.0
     assert phase.errors == Counter({"HTTP 500": 2}) and len(phase.latencies_ms) == 40
+
+
+@pytest.mark.urls("regionhub.bench_urls")
+def test_booking_profile_books_through_the_request_handler(national):
+    from regionhub.directory.bench import ADMIN_EMAIL
+    from regionhub.events.management.commands import bench_bookings
+
+    call_command("bench_users", stdout=StringIO())
+    # As Django's test client does: the test's transaction must outlive each request.
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        report = bench_bookings.profile(clients=4, capacity=20, count=10)
+    finally:
+        for signal in (request_started, request_finished):
+            signal.connect(close_old_connections)
+    event = Event.objects.get(title=bench_bookings.TITLE)
+    # Ten bookings went through the coordinator's form (as many went to the warm-up event
+    # first); what the samples name depends on where the clock ticked (cpuprofile's tests).
+    assert event.bookings.count() == 10
+    assert event.bookings.filter(booked_by__email__iexact=ADMIN_EMAIL).count() == 10
+    assert report.startswith("CPU per request in this process, single-threaded: floor ")
+    assert "Share in which each function was the one running:" in report

@@ -156,6 +156,87 @@ def check(event_id: int, floor_id: int) -> dict:
     }
 
 
+def profile(clients: int, capacity: int, count: int) -> str:
+    """Where a booking's CPU goes: `count` bookings sent one after another through the WSGI
+    handler in this process (no gunicorn, no threads), sampled by `core.cpuprofile`, beside
+    the floor's CPU per row measured the same way. For finding what to make cheaper; the
+    throughput and the ratio come from the full run."""
+    import io
+
+    from django.core.wsgi import get_wsgi_application
+
+    from regionhub.core.cpuprofile import cpu_profile
+
+    plan = prepare(clients, capacity)
+    app = get_wsgi_application()
+    cookie, csrf = plan["cookie"], plan["csrf"]
+
+    def post(path: str, body: str, expected: str) -> None:
+        data = body.encode()
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": path,
+            "SCRIPT_NAME": "",
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_COOKIE": cookie,
+            "HTTP_X_CSRFTOKEN": csrf,
+            "CONTENT_TYPE": "application/x-www-form-urlencoded",
+            "CONTENT_LENGTH": str(len(data)),
+            "wsgi.input": io.BytesIO(data),
+            "wsgi.url_scheme": "http",
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+        }
+        status = []
+        response = app(environ, lambda s, headers, exc_info=None: status.append(s))
+        b"".join(response)
+        response.close()
+        if not status[0].startswith(expected):
+            raise CommandError(f"POST {path} answered {status[0]}, not {expected}")
+
+    # Every client's people in turn: one authority's, then the next's.
+    people = [
+        (job["authority"], person)
+        for job in {job["authority"]: job for job in plan["work"]}.values()
+        for person in job["people"]
+    ]
+    if len(people) < 2 * count:
+        raise CommandError(f"Only {len(people)} people to book: profile fewer bookings.")
+    booking = iter(people)
+
+    def book(event_id: int, n: int) -> None:
+        for _ in range(n):
+            authority, person = next(booking)
+            body = urlencode({"action": "book", "book-person": person})
+            post(f"/events/{event_id}/places/{authority}/", body, "302")
+
+    def floor(n: int) -> None:
+        for _ in range(n):
+            post(f"/bench/events/floor/{plan['floor']}/", "", "200")
+
+    book(plan["warmup"], min(count, 300))
+    floor(min(count, 300))
+    started = time.process_time()
+    floor(count)
+    floor_ms = (time.process_time() - started) * 1000 / count
+    found = cpu_profile(lambda: book(plan["event"], count))
+    lines = [
+        f"CPU per request in this process, single-threaded: floor {floor_ms:.3f} ms, "
+        f"booking {found.cpu_s * 1000 / count:.3f} ms ({found.samples} samples).",
+        "Share of the booking's samples with each function on the stack:",
+        *(f"  {share:6.1%}  {name}" for share, name in found.top(45)),
+        "Share in which each function was the one running:",
+        *(f"  {share:6.1%}  {name}" for share, name in found.top(15, own=True)),
+    ]
+    return "\n".join(lines)
+
+
 def _cpu_seconds(pids) -> dict[int, float]:
     """User and system CPU seconds each process has used so far (Linux /proc; none elsewhere)."""
     ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -364,9 +445,16 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument("--skip-generate", action="store_true")
         parser.add_argument("--out", default="bench/results.json")
+        parser.add_argument(
+            "--profile",
+            type=int,
+            metavar="N",
+            help="Instead of the run: profile the CPU of N bookings sent one by one in process.",
+        )
         # Internal: run in a child process against the benchmark database.
         parser.add_argument("--prepare", action="store_true", help="(internal)")
         parser.add_argument("--check", nargs=2, type=int, help="(internal)")
+        parser.add_argument("--profile-here", type=int, help="(internal)")
 
     def handle(self, *args, **o):
         if o["prepare"]:
@@ -374,6 +462,9 @@ class Command(BaseCommand):
             return
         if o["check"]:
             self.stdout.write(json.dumps(check(*o["check"])))
+            return
+        if o["profile_here"]:
+            self.stdout.write(profile(o["clients"], o["capacity"], o["profile_here"]))
             return
         base_dir = Path(settings.BASE_DIR)
         env = os.environ.copy()
@@ -395,6 +486,19 @@ class Command(BaseCommand):
         if not o["skip_generate"]:
             run("generate_national")
             run("bench_users")
+        if o["profile"]:
+            self.stdout.write(
+                run(
+                    "bench_bookings",
+                    "--profile-here",
+                    str(o["profile"]),
+                    "--clients",
+                    str(o["clients"]),
+                    "--capacity",
+                    str(o["capacity"]),
+                )
+            )
+            return
         plan = json.loads(
             run(
                 "bench_bookings",
