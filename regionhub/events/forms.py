@@ -294,10 +294,11 @@ class ColleagueChoiceField(PersonChoiceField):
 
 class ColleagueForm(forms.Form):
     """Book a colleague from `authority_id`. The list to choose from (`people`) is needed only
-    to show the form again, so it is given then, not built for every booking."""
+    to show the form again, so it is given then, not built for every booking (nor copied for
+    every form made, as a field's queryset is)."""
 
     person = ColleagueChoiceField(
-        queryset=Person.objects.none(),
+        queryset=None,
         label="Colleague",
         empty_label="Choose a colleague",
         error_messages=PersonForm.base_fields["person"].error_messages,
