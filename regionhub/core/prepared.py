@@ -7,7 +7,8 @@ every request (`accounts.backends`). A `Prepared` query is written with the ORM 
 function whose arguments stand for the values that change from one run to the next. The first
 run on a connection calls it with marker numbers no real argument takes, compiles the queryset
 with Django's own compiler (for that connection's database), and notes where each marker landed
-among the SQL parameters; the arguments are therefore integers, such as ids. Later runs only put
+among the SQL parameters; the arguments are therefore integers, such as ids, or text compared
+with a text column (which the marker reaches as its digits). Later runs only put
 the real values in those places and execute. Values come back through the same converters a
 queryset would apply.
 
@@ -206,6 +207,15 @@ execute_together = _execute_prepared
 on_server = _on_server
 
 
+def _marker_in(param: Any, markers: dict[int, str]) -> str | None:
+    """The name whose marker `param` is, if it is one: an integer, or its digits as text."""
+    if isinstance(param, int) and not isinstance(param, bool):
+        return markers.get(int(param))
+    if isinstance(param, str) and param.isdigit() and len(param) == len(str(_MARKER_BASE)):
+        return markers.get(int(param))
+    return None
+
+
 class Prepared:
     """`Prepared(build, "event_id", ...)`; `.rows(event_id=...)` runs it: a dict per row, by the
     names the queryset gives its columns."""
@@ -223,10 +233,7 @@ class Prepared:
         query = self._query(self.build(**{name: marker for marker, name in markers.items()}))
         compiler = query.get_compiler(using=using)
         sql, params = compiler.as_sql()
-        slots = [
-            markers.get(int(p)) if isinstance(p, int) and not isinstance(p, bool) else None
-            for p in params
-        ]
+        slots = [_marker_in(p, markers) for p in params]
         missing = set(self.names) - set(slots)
         if missing:
             raise ValueError(f"The prepared query does not use {sorted(missing)}")

@@ -28,16 +28,17 @@ pytestmark = pytest.mark.django_db
 S = Booking.Status
 
 # What a booking POST costs, in statements, by where the place comes from. Before the lock:
-# session, user, event, the colleague with their authority. Then the transaction. On PostgreSQL
-# the database decides (`services.decided`), whatever the outcome: the allocation's lock (when
-# the person has an authority), the event's lock unless the allocation has room, and the
-# decision with the booking, its audit row and (when tasks are queued in the database, as they
-# are not in these tests) the email's task row, all sent together. Elsewhere: the allocation's
+# the session with its user, the event, the colleague with their authority. Then the
+# transaction. On PostgreSQL the database decides (`services.decided`), whatever the outcome:
+# the allocation's lock (when the person has an authority), the event's lock unless the
+# allocation has room, and the decision with the booking, its audit row and (when tasks are
+# queued in the database, as they are not in these tests) the email's task row, all sent
+# together. Elsewhere: the allocation's
 # lock and a count; the event's lock and a count when the pool or the waiting list is needed
 # (and the waiting list's counter); the booking and its audit row. The email's task is enqueued
 # after the commit here, so it is not counted: these tests run inside a transaction that never
 # commits.
-BEFORE_LOCK = 4
+BEFORE_LOCK = 3
 TRANSACTION = 2  # BEGIN and COMMIT; SAVEPOINT and RELEASE inside these tests' transaction
 if connection.vendor == "postgresql":
     ALLOCATION = POOL = WAITING_LIST = BEFORE_LOCK + TRANSACTION + 3
