@@ -180,6 +180,7 @@ PERIODIC_TASKS = [
     {"task": "regionhub.events.tasks.send_reminders", "daily_at": "07:00"},
     {"task": "regionhub.newsletter.tasks.publish_due_issues", "every": 300},
     {"task": "regionhub.networks.tasks.remind_overdue_actions", "daily_at": "07:30"},
+    {"task": "regionhub.accounts.tasks.clear_expired_sessions", "daily_at": "03:00"},
 ]
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

@@ -108,3 +108,20 @@ def test_the_user_read_with_a_session_serves_that_request_only():
     # Never for another account.
     SessionStore(store.session_key).load()
     assert ModelBackend().get_user(UserFactory().pk).pk != user.pk
+
+
+def test_expired_sessions_are_cleared_daily(settings):
+    from regionhub.accounts.tasks import clear_expired_sessions
+
+    live, expired = SessionStore(), SessionStore()
+    for store in (live, expired):
+        store["seen"] = True
+        store.save()
+    Session.objects.filter(session_key=expired.session_key).update(
+        expire_date=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    assert clear_expired_sessions.call() == 1
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
+    assert {"task": "regionhub.accounts.tasks.clear_expired_sessions", "daily_at": "03:00"} in (
+        settings.PERIODIC_TASKS
+    )
