@@ -9,7 +9,7 @@ check as before.
 """
 
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends import db
@@ -62,7 +62,7 @@ class SessionStore(db.SessionStore):
         _read_with_session.set(None)
         key = self.session_key
         rows = _SESSION.rows(router.db_for_read(Session), key=key) if key else []
-        if not rows or rows[0]["expire_date"] <= timezone.now():
+        if key is None or not rows or rows[0]["expire_date"] <= timezone.now():
             self._session_key = None
             return None
         row = rows[0]
@@ -73,7 +73,7 @@ class SessionStore(db.SessionStore):
         )
 
     def create_model_instance(self, data):
-        session = super().create_model_instance(data)
+        session = cast(Session, super().create_model_instance(data))
         try:
             session.user_id = User._meta.pk.to_python(data.get(SESSION_KEY))
         except ValidationError:  # not a key: the session is saved, and signs nobody in

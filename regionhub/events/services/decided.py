@@ -56,7 +56,7 @@ class Decided:
     # The event's fields the rules read, and `now`, the database's clock: when nothing was
     # inserted (all None otherwise).
     state: dict[str, Any]
-    existing: str | None  # the status of the person's active booking
+    existing: str | None  # the status of the person's active booking, when nothing was inserted
     booking: Booking | None
 
 
