@@ -1,5 +1,5 @@
-"""Helpers for the sending tests: subscribers in bulk, a clock the test moves by hand, and a
-renderer that counts how often an issue is rendered."""
+"""Helpers for the sending tests: subscribers in bulk, a campaign started, a clock the test moves
+by hand, and a renderer that counts how often an issue is rendered."""
 
 import datetime
 import itertools
@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
-from regionhub.mailing.models import Subscriber, Subscription
+from regionhub.mailing import sending
+from regionhub.mailing.models import Campaign, Subscriber, Subscription
 from regionhub.newsletter import services as newsletter
 from tests.factories import UserFactory
 
@@ -35,6 +36,16 @@ def subscribe(mailing_list, count: int, *, prefix: str = "recipient", status=Non
         for s in subscribers
     )
     return subscribers
+
+
+def started(actor, issue, mailing_list, **options) -> Campaign:
+    """A campaign of `issue` to `mailing_list`, created and started by `actor`."""
+    campaign = sending.campaign_create(
+        actor=actor, issue=issue, mailing_list=mailing_list, **options
+    )
+    sending.campaign_start(actor=actor, campaign=campaign)
+    campaign.refresh_from_db()
+    return campaign
 
 
 def publish_issue(admin, month: datetime.date):

@@ -9,19 +9,10 @@ from regionhub.mailing.models import Campaign, Delivery, Subscription
 from regionhub.newsletter import services as newsletter
 from tests.factories import UserFactory
 
-from .sending_helpers import subscribe
+from .sending_helpers import started, subscribe
 
 D = Delivery.Status
 S = Campaign.Status
-
-
-def started(admin, issue, mailing_list, **options) -> Campaign:
-    campaign = sending.campaign_create(
-        actor=admin, issue=issue, mailing_list=mailing_list, **options
-    )
-    sending.campaign_start(actor=admin, campaign=campaign)
-    campaign.refresh_from_db()
-    return campaign
 
 
 @pytest.fixture

@@ -14,19 +14,10 @@ from regionhub.newsletter import services as newsletter
 from tests.factories import UserFactory
 
 from .factories import MailingListFactory, SubscriberFactory, SubscriptionFactory
-from .sending_helpers import FakeClock, publish_issue, subscribe
+from .sending_helpers import FakeClock, publish_issue, started, subscribe
 
 D = Delivery.Status
 S = Campaign.Status
-
-
-def started(actor, issue, mailing_list, **options) -> Campaign:
-    campaign = sending.campaign_create(
-        actor=actor, issue=issue, mailing_list=mailing_list, **options
-    )
-    sending.campaign_start(actor=actor, campaign=campaign)
-    campaign.refresh_from_db()
-    return campaign
 
 
 def actions(campaign) -> list[str]:

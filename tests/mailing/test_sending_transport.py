@@ -11,7 +11,7 @@ from regionhub.mailing import sending
 from regionhub.mailing.models import Delivery
 from regionhub.mailing.tasks import QuickSMTP, SendingBackend, Transport, Worker
 
-from .sending_helpers import FakeClock, FakeRenderer, subscribe
+from .sending_helpers import FakeClock, FakeRenderer, started, subscribe
 from .smtp_sink import Sink
 
 MESSAGE = b"Subject: hello\r\n\r\n.a line starting with a dot\r\nend\r\n"
@@ -131,10 +131,7 @@ def test_a_campaign_goes_out_whether_or_not_the_server_pipelines(
 ):
     subscribers = subscribe(main_list, 5)
     (bounces,) = subscribe(main_list, 1, prefix="bounce")
-    campaign = sending.campaign_create(
-        actor=admin_user, issue=published_issue, mailing_list=main_list
-    )
-    sending.campaign_start(actor=admin_user, campaign=campaign)
+    campaign = started(admin_user, published_issue, main_list)
     with Sink(pipelining=pipelining) as sink:
         transport = Transport(SendingBackend(host="127.0.0.1", port=sink.port, timeout=5))
         Worker(renderer=FakeRenderer(), transport=transport, clock=FakeClock()).run_once()
@@ -153,10 +150,7 @@ def test_each_message_is_recorded_before_the_next_one_is_sent(
     admin_user, published_issue, main_list
 ):
     subscribe(main_list, 6)
-    campaign = sending.campaign_create(
-        actor=admin_user, issue=published_issue, mailing_list=main_list
-    )
-    sending.campaign_start(actor=admin_user, campaign=campaign)
+    campaign = started(admin_user, published_issue, main_list)
     sent_before_data: list[set[str]] = []
 
     class Watching(Transport):
@@ -188,10 +182,7 @@ def test_a_record_that_fails_stops_the_worker_before_the_next_message_is_accepte
     admin_user, published_issue, main_list
 ):
     subscribe(main_list, 3)
-    campaign = sending.campaign_create(
-        actor=admin_user, issue=published_issue, mailing_list=main_list
-    )
-    sending.campaign_start(actor=admin_user, campaign=campaign)
+    started(admin_user, published_issue, main_list)
 
     class Failing(Transport):
         """The record of the message before fails when it is confirmed."""
