@@ -222,10 +222,15 @@ def test_a_colleague_from_elsewhere_is_refused_keeping_the_page(
     client, admin_user, places, authority, other_authority
 ):
     client.force_login(admin_user)
-    stranger = PersonFactory(organisation=other_authority)
+    colleague = PersonFactory(organisation=authority, name="Ada Colleague")
+    stranger = PersonFactory(organisation=other_authority, name="Sam Stranger")
     response = _book(client, places, authority, stranger)
     assert response.status_code == 200
-    assert "Choose a colleague from the list" in response.content.decode()
+    page = response.content.decode()
+    assert "Choose a colleague from the list" in page
+    # The form is shown again with the authority's own people to choose from.
+    assert f'value="{colleague.pk}"' in page and "Ada Colleague" in page
+    assert "Sam Stranger" not in page
     assert not places.bookings.exists()
 
 
