@@ -67,7 +67,11 @@ class Organisation(models.Model):
 
     @property
     def is_authority(self) -> bool:
-        return self.kind in {self.Kind.COUNCIL, self.Kind.TRUST}
+        return self.kind in AUTHORITY_KINDS
+
+
+# The kinds of organisation that are authorities: councils and children's trusts.
+AUTHORITY_KINDS = frozenset({Organisation.Kind.COUNCIL, Organisation.Kind.TRUST})
 
 
 class DatedQuerySet(models.QuerySet):

@@ -308,6 +308,13 @@ class ColleagueForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["person"].authority_id = authority_id
 
+    @staticmethod
+    def chosen_id(data, *, prefix: str) -> int | None:
+        """The key of the colleague chosen in the data a form with `prefix` would be given, if
+        it can be one; read without making the form, to book at once
+        (`services.booking_create_colleague`)."""
+        return ColleagueChoiceField.pk_of(data.get(f"{prefix}-person"))
+
     def show_choices(self, people) -> None:
         self.fields["person"].queryset = people
 

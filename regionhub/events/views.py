@@ -7,7 +7,7 @@ may not manage; so do admin pages for everyone but regional admins.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -226,9 +226,18 @@ def authority_places(request, pk: int, authority_pk: int):
         raise Http404
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "book":
-        # The busiest path: the event and the colleague with their organisation are read
-        # together with compiled statements; the authority's own row only to show the page
-        # again.
+        # The busiest path. Where the database decides bookings, one round trip books the
+        # colleague chosen, reading nothing first; whatever that cannot do (a refusal, a person
+        # from elsewhere...) is done below, the careful way.
+        person_id = forms.ColleagueForm.chosen_id(request.POST, prefix="book")
+        if person_id is not None:
+            booked = services.booking_create_colleague(
+                actor=request.user, event_id=pk, person_id=person_id, authority_id=authority_pk
+            )
+            if booked is not None:
+                return _colleague_booked(request, booked.booking, booked.name)
+        # The event and the colleague with their organisation are read together with compiled
+        # statements; the authority's own row only to show the page again.
         book_form = forms.ColleagueForm(request.POST, prefix="book", authority_id=authority_pk)
         event = book_form.event_to_book(request.user, pk)
         if event is None:
@@ -240,13 +249,7 @@ def authority_places(request, pk: int, authority_pk: int):
             except services.BookingError as error:
                 _service_error(book_form, error)
             else:
-                messages.success(
-                    request,
-                    f"{person.name} is booked."
-                    if booking.holds_place
-                    else f"{person.name} is on the waiting list.",
-                )
-                return redirect(request.path)
+                return _colleague_booked(request, booking, person.name)
         book_form.show_choices(_colleagues(authority_pk))
     else:
         event = access_event(request.user, pk)
@@ -288,6 +291,14 @@ def authority_places(request, pk: int, authority_pk: int):
             "booking_open": event.booking_is_open(),
         },
     )
+
+
+def _colleague_booked(request, booking: Booking, name: str) -> HttpResponseRedirect:
+    messages.success(
+        request, f"{name} is booked." if booking.holds_place else f"{name} is on the waiting list."
+    )
+    # The page itself, as a path: `redirect` would first try it as the name of a URL.
+    return HttpResponseRedirect(request.path)
 
 
 def _person_change(request, pk: int, *, service, title: str, submit: str):

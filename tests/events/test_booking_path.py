@@ -17,6 +17,7 @@ from django_tasks_db.models import DBTaskResult
 from regionhub.core.audit import audit_record, snapshot
 from regionhub.core.models import AuditEntry
 from regionhub.core.prepared import Prepared, PreparedInsert, PreparedUpdate
+from regionhub.directory.models import Person
 from regionhub.events import forms, selectors, services, tasks
 from regionhub.events.models import Booking, Event
 from regionhub.events.services import bookings as booking_services
@@ -27,23 +28,24 @@ from tests.factories import OrganisationFactory, PersonFactory, UserFactory
 pytestmark = pytest.mark.django_db
 S = Booking.Status
 
-# What a booking POST costs, in statements, by where the place comes from. Before the lock:
-# the session with its user, the event, the colleague with their authority. Then the
-# transaction. On PostgreSQL the database decides (`services.decided`), whatever the outcome:
-# the allocation's lock (when the person has an authority), the event's lock unless the
-# allocation has room, and the decision with the booking, its audit row and (when tasks are
-# queued in the database, as they are not in these tests) the email's task row, all sent
-# together. Elsewhere: the allocation's
-# lock and a count; the event's lock and a count when the pool or the waiting list is needed
-# (and the waiting list's counter); the booking and its audit row. The email's task is enqueued
-# after the commit here, so it is not counted: these tests run inside a transaction that never
-# commits.
-BEFORE_LOCK = 3
+# What a booking POST costs, in statements, by where the place comes from. On PostgreSQL the
+# database decides (`services.decided`), whatever the outcome, and the form reads nothing
+# before it (`services.booking_create_colleague`): the session with its user, then, sent
+# together, the allocation's lock (when the person has an authority), the event's lock unless
+# the allocation has room, and the decision with the booking, its audit row and (when tasks are
+# queued in the database, as they are not in these tests) the email's task row. Elsewhere:
+# the session with its user, the event, the colleague with their authority; then the
+# allocation's lock and a count; the event's lock and a count when the pool or the waiting list
+# is needed (and the waiting list's counter); the booking and its audit row. Either way inside
+# a transaction. The email's task is enqueued after the commit here, so it is not counted:
+# these tests run inside a transaction that never commits.
 TRANSACTION = 2  # BEGIN and COMMIT; SAVEPOINT and RELEASE inside these tests' transaction
 if connection.vendor == "postgresql":
+    BEFORE_LOCK = 1
     ALLOCATION = POOL = WAITING_LIST = BEFORE_LOCK + TRANSACTION + 3
     NO_AUTHORITY = BEFORE_LOCK + TRANSACTION + 2
 else:
+    BEFORE_LOCK = 3
     ALLOCATION = BEFORE_LOCK + TRANSACTION + 2 + 2
     POOL = ALLOCATION + 2
     WAITING_LIST = POOL + 1
@@ -119,14 +121,13 @@ def test_booking_form_costs_the_same_however_many_bookings(client, admin_user, p
 
 @on_postgresql
 def test_round_trips_on_postgresql(client, admin_user, places, authority):
-    """Statements sent together count once: the event with the colleague, and the locks with
-    the decision and the booking."""
+    """Statements sent together count once: the locks with the decision and the booking."""
     client.force_login(admin_user)
     person = PersonFactory(organisation=authority)
     with CaptureQueriesContext(connection) as queries:
         _book(client, places, authority, person)
     assert places.bookings.get().source == Booking.Source.ALLOCATION
-    assert len(queries.captured_queries) == ALLOCATION - 1 - 2
+    assert len(queries.captured_queries) == ALLOCATION - 2
 
 
 def test_each_form_keeps_its_own_colleagues(authority):
@@ -656,6 +657,196 @@ def test_the_database_refuses_as_python_does(admin_user, authority):
             messages.append((refused.value.code, refused.value.message))
             assert not event.bookings.exists()
         assert messages[0] == messages[1], changes
+
+
+def _without(values: dict, *names: str) -> dict:
+    return {k: v for k, v in values.items() if k not in names}
+
+
+def _stored(event) -> list:
+    """Everything a booking stores, but keys and times: the bookings, their audit rows, the
+    waiting list's counter."""
+    bookings = list(
+        event.bookings.order_by("pk").values_list(
+            "person_id", "authority_id", "status", "source", "position", "booked_by_id"
+        )
+    )
+    audit = [
+        (
+            entry.actor_id,
+            entry.object_repr,
+            _without(entry.after, "created", "event"),
+        )
+        for entry in AuditEntry.objects.filter(
+            action="events.booking.created",
+            object_id__in=[str(pk) for pk in event.bookings.values_list("pk", flat=True)],
+        ).order_by("pk")
+    ]
+    event.refresh_from_db()
+    return [bookings, audit, event.waitlist_counter]
+
+
+@on_postgresql
+@pytest.mark.parametrize("capacity", [0, 2, 5])
+def test_a_colleague_booked_at_once_is_booked_as_booking_create_would(
+    admin_user, authority, other_authority, capacity
+):
+    """The same colleagues, in the same order, on two events alike: one booked with only the
+    keys (`booking_create_colleague`), one with `booking_create`. The same bookings, audit rows
+    and waiting list; a booking the quick way cannot make (here, the same person again) is
+    left to `booking_create`, with nothing stored."""
+    people = [
+        *(
+            # Names long enough for the audit row to keep only their first 300 characters.
+            PersonFactory(organisation=authority, name=f"Colleague {n} " + "x" * 150)
+            for n in range(4)
+        ),
+        *(PersonFactory(organisation=other_authority) for _ in range(2)),
+    ]
+    order = [0, 4, 1, 2, 5, 3, 0, 4]
+
+    quick: list[bool] = []  # for each booking sent the quick way: was it made so?
+
+    def outcomes(event, at_once: bool) -> list:
+        results = []
+        for n in order:
+            person = people[n]
+            booked = None
+            if at_once:
+                booked = services.booking_create_colleague(
+                    actor=admin_user,
+                    event_id=event.pk,
+                    person_id=person.pk,
+                    authority_id=person.organisation_id,
+                )
+                quick.append(booked is not None)
+            if booked is not None:
+                assert booked.name == person.name
+                booking = booked.booking
+            else:
+                try:
+                    booking = services.booking_create(actor=admin_user, event=event, person=person)
+                except services.BookingError as error:
+                    results.append(("refused", error.code))
+                    continue
+            results.append((booking.status, booking.source, booking.position))
+        return [results, *_stored(event)]
+
+    events = []
+    for _ in range(2):
+        event = make_event(admin_user, capacity=capacity, title="T" * 200)
+        if capacity:
+            services.allocations_set(
+                actor=admin_user,
+                event=event,
+                per_authority={authority.pk: capacity // 2, other_authority.pk: 1},
+            )
+        events.append(event)
+    assert outcomes(events[0], True) == outcomes(events[1], False)
+    # All but the second booking of the same person were made the quick way.
+    assert quick == [True] * 6 + [False] * 2
+
+
+@on_postgresql
+def test_a_colleague_booked_at_once_queues_the_same_email(admin_user, authority, queue_in_database):
+    event = make_event(admin_user, capacity=1)
+    person = PersonFactory(organisation=authority)
+    booked = services.booking_create_colleague(
+        actor=admin_user, event_id=event.pk, person_id=person.pk, authority_id=authority.pk
+    )
+    assert booked is not None
+    (row,) = DBTaskResult.objects.all()
+    assert row.args_kwargs == {"args": [booked.booking.pk, "confirmed"], "kwargs": {}}
+    assert row.task_path == tasks.send_booking_email.module_path
+
+
+@on_postgresql
+class TestWhatBookingAtOnceLeavesToBookingCreate:
+    """Each case returns None and stores nothing; `booking_create` then says what is wrong."""
+
+    def _at_once(self, actor, event, person, authority):
+        def stored():
+            counter = Event.objects.filter(pk=event.pk).values_list("waitlist_counter")
+            return Booking.objects.count(), AuditEntry.objects.count(), list(counter)
+
+        before = stored()
+        booked = services.booking_create_colleague(
+            actor=actor, event_id=event.pk, person_id=person.pk, authority_id=authority.pk
+        )
+        return booked, before == stored()
+
+    def test_a_person_from_another_authority(self, admin_user, places, authority, other_authority):
+        stranger = PersonFactory(organisation=other_authority)
+        assert self._at_once(admin_user, places, stranger, authority) == (None, True)
+
+    @pytest.mark.parametrize(
+        "organisation",
+        [{"kind": "council", "is_member": False}, {"kind": "partner", "is_member": True}],
+    )
+    def test_an_organisation_that_is_not_a_member_authority(self, admin_user, places, organisation):
+        elsewhere = OrganisationFactory(**organisation)
+        person = PersonFactory(organisation=elsewhere)
+        assert self._at_once(admin_user, places, person, elsewhere) == (None, True)
+        # Booked the careful way, they go to the pool with no authority.
+        booking = services.booking_create(actor=admin_user, event=places, person=person)
+        assert booking.authority_id is None and booking.source == Booking.Source.POOL
+
+    def test_no_such_person_or_event(self, admin_user, places, authority):
+        person = PersonFactory(organisation=authority)
+        assert self._at_once(admin_user, places, Person(pk=999_999), authority) == (None, True)
+        assert self._at_once(admin_user, Event(pk=999_999), person, authority)[0] is None
+        assert not Booking.objects.exists()
+
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"status": Event.Status.DRAFT},
+            {"status": Event.Status.CANCELLED},
+            {"booking_closes": "past"},
+            {"booking_opens": "future"},
+            {"release_at": "past"},
+        ],
+    )
+    def test_an_event_the_rules_refuse_or_released(self, admin_user, places, authority, changes):
+        now = timezone.now()
+        when = {
+            "past": now - datetime.timedelta(hours=1),
+            "future": now + datetime.timedelta(days=1),
+        }
+        Event.objects.filter(pk=places.pk).update(**{k: when.get(v, v) for k, v in changes.items()})
+        person = PersonFactory(organisation=authority)
+        assert self._at_once(admin_user, places, person, authority) == (None, True)
+
+    def test_a_person_already_booked(self, admin_user, places, authority):
+        person = PersonFactory(organisation=authority)
+        services.booking_create(actor=admin_user, event=places, person=person)
+        assert self._at_once(admin_user, places, person, authority) == (None, True)
+
+    def test_an_actor_who_does_not_manage_the_authority(
+        self, places, coordinator, authority, other_authority
+    ):
+        person = PersonFactory(organisation=other_authority)
+        assert self._at_once(coordinator, places, person, other_authority) == (None, True)
+        assert self._at_once(UserFactory(role="member"), places, person, other_authority) == (
+            None,
+            True,
+        )
+        # Their own authority's colleague is booked.
+        colleague = PersonFactory(organisation=authority)
+        booked, _ = self._at_once(coordinator, places, colleague, authority)
+        assert booked is not None and booked.booking.status == S.CONFIRMED
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="elsewhere than PostgreSQL")
+def test_elsewhere_nothing_is_booked_at_once(admin_user, places, authority):
+    person = PersonFactory(organisation=authority)
+    assert (
+        services.booking_create_colleague(
+            actor=admin_user, event_id=places.pk, person_id=person.pk, authority_id=authority.pk
+        )
+        is None
+    )
+    assert not Booking.objects.exists()
 
 
 def test_the_holding_places_index_covers_exactly_the_statuses_holding_a_place():

@@ -6,7 +6,13 @@ How the services lock, so that no place is ever given twice, is explained in `_c
 
 from ._common import BookingError, EventError, booking_authority_id
 from .attendance import attendance_mark, attendance_record
-from .bookings import booking_cancel, booking_create, booking_offer_accept, places_expire
+from .bookings import (
+    booking_cancel,
+    booking_create,
+    booking_create_colleague,
+    booking_offer_accept,
+    places_expire,
+)
 from .events import (
     CALENDAR_FIELDS,
     EVENT_FIELDS,
@@ -43,6 +49,7 @@ __all__ = [
     "booking_authority_id",
     "booking_cancel",
     "booking_create",
+    "booking_create_colleague",
     "booking_offer_accept",
     "booking_swap",
     "event_cancel",

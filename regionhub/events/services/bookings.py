@@ -261,6 +261,41 @@ def _book_decided(*, actor, event: Event, person: Person, authority_id: int | No
         if result.existing:
             _refuse_duplicate(person, result.existing)
         raise AssertionError(f"The database booked nothing for no known reason: {result}")
+    _decided_booked(booking, email)
+    return booking
+
+
+def booking_create_colleague(
+    *, actor, event_id: int, person_id: int, authority_id: int
+) -> "decided.Colleague | None":
+    """What `booking_create` would do for the person `person_id` of the authority
+    `authority_id`, in one round trip and without reading the event or the person first, where
+    the database decides bookings (`decided.book_colleague`): the booking and the person's name.
+
+    None, with nothing stored, wherever it does not apply: another database, an actor who may
+    not manage the authority's places, no such event or person, the person elsewhere, or a
+    booking the rules refuse or that comes after the release. The caller then reads the event
+    and the person and calls `booking_create`, which says what is wrong or books."""
+    if not (is_regional_admin(actor) or authority_id in coordinated_ids(actor)):
+        return None
+    if not decided.available():
+        return None
+    from .. import tasks
+
+    email = tasks.queued_row(tasks.send_booking_email, 0, "confirmed")
+    booked = decided.book_colleague(
+        actor=actor, event_id=event_id, person_id=person_id, authority_id=authority_id, task=email
+    )
+    if booked is not None:
+        _decided_booked(booked.booking, email)
+    return booked
+
+
+def _decided_booked(booking: Booking, email) -> None:
+    """What follows a booking the database made: the cached event lists go stale, and its
+    email, queued with it when `email` (its task row) is given, is announced or queued."""
+    from .. import tasks
+
     data_changed("events")
     if email is not None:
         tasks.enqueued(email)
@@ -270,7 +305,6 @@ def _book_decided(*, actor, event: Event, person: Person, authority_id: int | No
             booking.pk,
             "confirmed" if booking.holds_place else "waitlisted",
         )
-    return booking
 
 
 @transaction.atomic

@@ -36,6 +36,7 @@ from django_tasks_db.models import DBTaskResult
 from regionhub.core.audit import snapshot
 from regionhub.core.models import AuditEntry
 from regionhub.core.prepared import PreparedInsert, ServerStatement, execute_together, on_server
+from regionhub.directory.models import AUTHORITY_KINDS, Organisation, Person
 
 from ..models import Allocation, Booking, Event
 
@@ -65,26 +66,92 @@ def book(
 ) -> Decided:
     """Book `person` on `event` as `_book_before_release` would. `task`: the email's task row
     (`tasks.queued_row`), inserted with the booking, its `args_kwargs` filled in here."""
+    actor_id = _actor_id(actor)
+    template = Booking(event=event, person=person, authority_id=authority_id, booked_by_id=actor_id)
+    row = _send(
+        event.pk,
+        authority_id,
+        [person.pk, actor_id, str(template)[:300]],
+        template,
+        task,
+        colleague=False,
+    )
+    if row is None:
+        return Decided(found=False, state={}, existing=None, booking=None)
+    state = dict(zip(_STATE, row[: len(_STATE)], strict=True))
+    existing = state.pop("existing")
+    booking = _booked(template, row[len(_STATE) :], actor, task)
+    return Decided(found=True, state=state, existing=existing, booking=booking)
+
+
+@dataclass
+class Colleague:
+    booking: Booking  # its event and person not loaded
+    name: str  # the person's
+
+
+def book_colleague(
+    *, actor, event_id: int, person_id: int, authority_id: int, task: DBTaskResult | None
+) -> Colleague | None:
+    """Book the person `person_id` as `book` would, given only the keys: the booking form of an
+    authority's places, its busiest caller, then reads nothing before this round trip. The
+    decision also checks that the person works for `authority_id` and that it is a member
+    authority, whose allocation is then theirs (`_common.booking_authority_id`).
+
+    None, with nothing stored, unless the booking is made: no such event or person, the person
+    elsewhere, or any rule refusing it (including the release moment having passed). The
+    caller then reads the event and the person and books through `bookings.booking_create`,
+    which says what is wrong, or books after the release. Whether `actor` may book for the
+    authority is the caller's to check first."""
+    actor_id = _actor_id(actor)
+    template = Booking(
+        event_id=event_id, person_id=person_id, authority_id=authority_id, booked_by_id=actor_id
+    )
+    # The audit row's `object_repr` is written by the database here, from the names it reads.
+    row = _send(event_id, authority_id, [person_id, actor_id, ""], template, task, colleague=True)
+    if row is None:
+        return None
+    *inserted, name = row[len(_STATE) :]
+    booking = _booked(template, inserted, actor, task)
+    return None if booking is None else Colleague(booking=booking, name=name)
+
+
+def _actor_id(actor) -> int | None:
+    return actor.pk if actor is not None and actor.is_authenticated else None
+
+
+def _send(
+    event_id: int,
+    authority_id: int | None,
+    who: list[Any],
+    template: Booking,
+    task: DBTaskResult | None,
+    *,
+    colleague: bool,
+) -> tuple | None:
+    """The decision's row, or None when the event does not exist. `who`: the person's key, the
+    actor's and the audit row's `object_repr`."""
     using = "default"
     connection = connections[using]
-    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
-    template = Booking(event=event, person=person, authority_id=authority_id, booked_by_id=actor_id)
+    person_id, actor_id, object_repr = who
     values = [
-        event.pk,
-        person.pk,
+        event_id,
+        person_id,
         authority_id,
         actor_id,
-        str(template)[:300],
+        object_repr,
         json.dumps(snapshot(template)),
         str(task.pk) if task is not None else None,
         ContentType.objects.db_manager(using).get_for_model(Booking).pk,
     ]
     with connection.cursor() as cursor:
-        statements = _statements(connection.alias, task is not None, cursor.connection)
+        statements = _statements(
+            connection.alias, task is not None, cursor.connection, colleague=colleague
+        )
         sent: list[tuple[ServerStatement, list[Any]]] = []
         if authority_id is not None:
-            sent.append((statements.lock_allocation, [event.pk, authority_id]))
-        sent.append((statements.lock_event, [event.pk, authority_id]))
+            sent.append((statements.lock_allocation, [event_id, authority_id]))
+        sent.append((statements.lock_event, [event_id, authority_id]))
         sent.append((statements.decide, values))
         last = len(sent) - 1
 
@@ -95,30 +162,29 @@ def book(
 
         if connection.in_atomic_block:
             with transaction.atomic(using=using):
-                row = run()
-        else:
-            row = run()
-    if row is None:
-        return Decided(found=False, state={}, existing=None, booking=None)
-    state = dict(zip(_STATE, row[: len(_STATE)], strict=True))
-    existing = state.pop("existing")
-    booking_id, status, source, position, created = row[len(_STATE) :]
-    booking = None
-    if booking_id is not None:
-        booking = template
-        booking.pk = booking_id
-        booking.status, booking.source, booking.position = status, source, position
-        booking.created = created
-        if actor_id is not None:
-            booking.booked_by = actor
-        booking._state.adding = False
-        booking._state.db = using
-        if task is not None:
-            task.enqueued_at = created
-            task.args_kwargs = {"args": [booking_id, _kind(status)], "kwargs": {}}
-            task._state.adding = False
-            task._state.db = using
-    return Decided(found=True, state=state, existing=existing, booking=booking)
+                return run()
+        return run()
+
+
+def _booked(template: Booking, inserted, actor, task: DBTaskResult | None) -> Booking | None:
+    """`template` as stored, from the decision's row (None if nothing was inserted)."""
+    booking_id, status, source, position, created = inserted
+    if booking_id is None:
+        return None
+    booking = template
+    booking.pk = booking_id
+    booking.status, booking.source, booking.position = status, source, position
+    booking.created = created
+    if booking.booked_by_id is not None:
+        booking.booked_by = actor
+    booking._state.adding = False
+    booking._state.db = "default"
+    if task is not None:
+        task.enqueued_at = created
+        task.args_kwargs = {"args": [booking_id, _kind(status)], "kwargs": {}}
+        task._state.adding = False
+        task._state.db = "default"
+    return booking
 
 
 def _kind(status: str) -> str:
@@ -144,13 +210,13 @@ class _Statements:
     decide: ServerStatement
 
 
-_statements_here: dict[tuple[str, bool], _Statements] = {}
+_statements_here: dict[tuple[str, bool, bool], _Statements] = {}
 
 
-def _statements(alias: str, with_task: bool, raw) -> _Statements:
+def _statements(alias: str, with_task: bool, raw, *, colleague: bool) -> _Statements:
     """The three statements, built once per database and kind (literals are written alike on
     every connection to one database)."""
-    statements = _statements_here.get((alias, with_task))
+    statements = _statements_here.get((alias, with_task, colleague))
     if statements is None:
         from psycopg import sql
 
@@ -158,7 +224,7 @@ def _statements(alias: str, with_task: bool, raw) -> _Statements:
             return sql.Literal(value).as_string(raw)
 
         n = _names()
-        statements = _statements_here[alias, with_task] = _Statements(
+        statements = _statements_here[alias, with_task, colleague] = _Statements(
             lock_allocation=ServerStatement.numbered(
                 f"SELECT 1 FROM {n['allocation']} WHERE {n['allocation']}.{n['a_event']} = $1"
                 f" AND {n['allocation']}.{n['a_authority']} = $2 FOR NO KEY UPDATE",
@@ -173,13 +239,16 @@ def _statements(alias: str, with_task: bool, raw) -> _Statements:
                 f" FOR NO KEY UPDATE OF {n['event']}",
                 ["int8", "int8"],
             ),
-            decide=ServerStatement.numbered(_decide_sql(alias, with_task, literal), _DECIDE_TYPES),
+            decide=ServerStatement.numbered(
+                _decide_sql(alias, with_task, literal, colleague=colleague), _DECIDE_TYPES
+            ),
         )
     return statements
 
 
-# $1 event, $2 person, $3 authority, $4 actor, $5 the audit row's object_repr, $6 its `after`
-# without what the database decides, $7 the task row's id, $8 the booking's content type.
+# $1 event, $2 person, $3 authority, $4 actor, $5 the audit row's object_repr (not used by the
+# colleague's decision, which writes it), $6 its `after` without what the database decides,
+# $7 the task row's id, $8 the booking's content type.
 _DECIDE_TYPES = ["int8", "int8", "int8", "int8", "text", "jsonb", "uuid", "int8"]
 
 
@@ -201,6 +270,15 @@ def _names() -> dict[str, str]:
         "b_authority": col(Booking, "authority"),
         "b_status": col(Booking, "status"),
         "b_source": col(Booking, "source"),
+        "person": f'"{Person._meta.db_table}"',
+        "organisation": f'"{Organisation._meta.db_table}"',
+        "p_id": col(Person, "id"),
+        "p_name": col(Person, "name"),
+        "p_organisation": col(Person, "organisation"),
+        "o_id": col(Organisation, "id"),
+        "o_member": col(Organisation, "is_member"),
+        "o_kind": col(Organisation, "kind"),
+        "e_title": col(Event, "title"),
     }
 
 
@@ -251,7 +329,10 @@ def _iso(column: str) -> str:
     )
 
 
-def _decide_sql(alias: str, with_task: bool, literal) -> str:
+def _decide_sql(alias: str, with_task: bool, literal, *, colleague: bool) -> str:
+    """The decision. `colleague`: the person $2 must work for $3, a member authority (else
+    nothing is inserted); the audit row's `object_repr` is written from their name and the
+    event's title, and the name is sent back last."""
     n = _names()
     S = Booking.Status
     pool_used = _holding("p", f"p.{n['b_source']} = '{Booking.Source.POOL}'")
@@ -282,13 +363,25 @@ def _decide_sql(alias: str, with_task: bool, literal) -> str:
             "created": "n.created",
             "content_type": "$8",
             "object_id": "n.id::text",
-            "object_repr": "$5",
+            # As `str(booking)[:300]` writes it.
+            "object_repr": "left(d.colleague || ' – ' || d.title, 300)" if colleague else "$5",
             "before": "NULL",
             "after": "$6 || jsonb_build_object('status', n.status, 'source', n.source,"
             f" 'position', n.position, 'created', {_iso('n.created')})",
         },
-        '"new" n',
+        '"new" n, "decided" d' if colleague else '"new" n',
     )
+    # The colleague's name, when they work for the member authority $3; else NULL.
+    named = (
+        f"""(SELECT c.{n["p_name"]} FROM {n["person"]} c JOIN {n["organisation"]} o
+                    ON o.{n["o_id"]} = c.{n["p_organisation"]}
+                    WHERE c.{n["p_id"]} = $2 AND c.{n["p_organisation"]} = $3 AND o.{n["o_member"]}
+                    AND o.{n["o_kind"]} IN ({_in(sorted(AUTHORITY_KINDS))})) AS colleague,
+                e.{n["e_title"]} AS title,"""
+        if colleague
+        else ""
+    )
+    works_there = " AND s.colleague IS NOT NULL" if colleague else ""
     clauses = [
         f"""
         "state" AS (
@@ -303,6 +396,7 @@ def _decide_sql(alias: str, with_task: bool, literal) -> str:
                 {_used("$3")} AS used,
                 (SELECT coalesce(sum(s.{n["a_places"]}), 0) FROM {n["allocation"]} s
                     WHERE s.{n["a_event"]} = $1) AS allocated,
+                {named}
                 {pool_used} AS pool_used
             FROM {n["event"]} e WHERE e.{n["e_id"]} = $1
         )""",
@@ -317,7 +411,7 @@ def _decide_sql(alias: str, with_task: bool, literal) -> str:
                     AND (s.booking_opens IS NULL OR s.now >= s.booking_opens)
                     AND (s.booking_closes IS NULL OR s.now < s.booking_closes)
                     AND (s.release_at IS NULL OR s.now < s.release_at)
-                    AND s.existing IS NULL AS ok
+                    AND s.existing IS NULL{works_there} AS ok
             FROM "state" s
         )""",
         f"""
@@ -337,6 +431,7 @@ def _decide_sql(alias: str, with_task: bool, literal) -> str:
     state = ", ".join(f"CASE WHEN n.id IS NULL THEN d.{name} END" for name in _STATE)
     return (
         f"WITH {head} SELECT {state}, n.id, n.status, n.source, n.position, n.created"
+        f"{', d.colleague' if colleague else ''}"
         ' FROM "decided" d LEFT JOIN "new" n ON true'
     )
 
