@@ -75,10 +75,16 @@ def data_version(namespace: str) -> str:
 
 
 def data_changed(namespace: str) -> None:
-    """Invalidate the namespace's pages once the current transaction commits."""
-    transaction.on_commit(
-        lambda: cache.set(_version_key(namespace), uuid.uuid4().hex, timeout=None)
-    )
+    """Invalidate the namespace's pages once the current transaction commits. Where the cache
+    can, the new token is sent without waiting for the answer (`cache.set_unacknowledged`):
+    it is sent after the commit, so a reader that sees it reads the change, and one that still
+    sees the old token may only cache the changed page under it."""
+    transaction.on_commit(lambda: _new_version(_version_key(namespace)))
+
+
+def _new_version(key: str) -> None:
+    send = getattr(cache, "set_unacknowledged", cache.set)
+    send(key, uuid.uuid4().hex, timeout=None)
 
 
 def cache_for_anonymous(namespace: str):
