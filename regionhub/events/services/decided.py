@@ -142,7 +142,7 @@ def _send(
         object_repr,
         json.dumps(snapshot(template)),
         str(task.pk) if task is not None else None,
-        ContentType.objects.db_manager(using).get_for_model(Booking).pk,
+        ContentType.objects.get_for_model(Booking).pk,  # cached after the first
     ]
     with connection.cursor() as cursor:
         statements = _statements(
