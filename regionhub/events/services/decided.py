@@ -68,14 +68,7 @@ def book(
     (`tasks.queued_row`), inserted with the booking, its `args_kwargs` filled in here."""
     actor_id = _actor_id(actor)
     template = Booking(event=event, person=person, authority_id=authority_id, booked_by_id=actor_id)
-    row = _send(
-        event.pk,
-        authority_id,
-        [person.pk, actor_id, str(template)[:300]],
-        template,
-        task,
-        colleague=False,
-    )
+    row = _send(template, object_repr=str(template)[:300], task=task, colleague=False)
     if row is None:
         return Decided(found=False, state={}, existing=None, booking=None)
     state = dict(zip(_STATE, row[: len(_STATE)], strict=True))
@@ -108,7 +101,7 @@ def book_colleague(
         event_id=event_id, person_id=person_id, authority_id=authority_id, booked_by_id=actor_id
     )
     # The audit row's `object_repr` is written by the database here, from the names it reads.
-    row = _send(event_id, authority_id, [person_id, actor_id, ""], template, task, colleague=True)
+    row = _send(template, object_repr="", task=task, colleague=True)
     if row is None:
         return None
     *inserted, name = row[len(_STATE) :]
@@ -121,24 +114,18 @@ def _actor_id(actor) -> int | None:
 
 
 def _send(
-    event_id: int,
-    authority_id: int | None,
-    who: list[Any],
-    template: Booking,
-    task: DBTaskResult | None,
-    *,
-    colleague: bool,
+    template: Booking, *, object_repr: str, task: DBTaskResult | None, colleague: bool
 ) -> tuple | None:
-    """The decision's row, or None when the event does not exist. `who`: the person's key, the
-    actor's and the audit row's `object_repr`."""
+    """The decision's row for booking `template` (its event, person, authority and booker), or
+    None when the event does not exist."""
     using = "default"
     connection = connections[using]
-    person_id, actor_id, object_repr = who
+    event_id, authority_id = template.event_id, template.authority_id
     values = [
         event_id,
-        person_id,
+        template.person_id,
         authority_id,
-        actor_id,
+        template.booked_by_id,
         object_repr,
         json.dumps(snapshot(template)),
         str(task.pk) if task is not None else None,
