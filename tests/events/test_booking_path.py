@@ -582,6 +582,21 @@ def test_without_a_database_queue_the_email_waits_for_the_commit(
     assert [m.to for m in mailoutbox] == [["bo@example.org"]]
 
 
+def _two_events_alike(admin_user, authority, other_authority, capacity, **data) -> list[Event]:
+    """Two events of `capacity` places, half of them for `authority` and one for the other."""
+    events = []
+    for _ in range(2):
+        event = make_event(admin_user, capacity=capacity, **data)
+        if capacity:
+            services.allocations_set(
+                actor=admin_user,
+                event=event,
+                per_authority={authority.pk: capacity // 2, other_authority.pk: 1},
+            )
+        events.append(event)
+    return events
+
+
 @on_postgresql
 @pytest.mark.parametrize("capacity", [0, 2, 5])
 def test_the_database_decides_as_python_does(admin_user, authority, other_authority, capacity):
@@ -618,16 +633,7 @@ def test_the_database_decides_as_python_does(admin_user, authority, other_author
         event.refresh_from_db()
         return [results, stored, event.waitlist_counter]
 
-    events = []
-    for _ in range(2):
-        event = make_event(admin_user, capacity=capacity)
-        if capacity:
-            services.allocations_set(
-                actor=admin_user,
-                event=event,
-                per_authority={authority.pk: capacity // 2, other_authority.pk: 1},
-            )
-        events.append(event)
+    events = _two_events_alike(admin_user, authority, other_authority, capacity)
     assert decided.available()
     assert outcomes(events[0], True) == outcomes(events[1], False)
 
@@ -732,16 +738,7 @@ def test_a_colleague_booked_at_once_is_booked_as_booking_create_would(
             results.append((booking.status, booking.source, booking.position))
         return [results, *_stored(event)]
 
-    events = []
-    for _ in range(2):
-        event = make_event(admin_user, capacity=capacity, title="T" * 200)
-        if capacity:
-            services.allocations_set(
-                actor=admin_user,
-                event=event,
-                per_authority={authority.pk: capacity // 2, other_authority.pk: 1},
-            )
-        events.append(event)
+    events = _two_events_alike(admin_user, authority, other_authority, capacity, title="T" * 200)
     assert outcomes(events[0], True) == outcomes(events[1], False)
     # All but the second booking of the same person were made the quick way.
     assert quick == [True] * 6 + [False] * 2
