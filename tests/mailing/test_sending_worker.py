@@ -16,7 +16,7 @@ from regionhub.mailing import sending, services
 from regionhub.mailing.models import Campaign, Delivery, Subscription, Suppression
 from regionhub.mailing.tasks import SendingBackend, Transport, Worker, stuff_dots
 
-from .sending_helpers import FakeClock, FakeRenderer, subscribe
+from .sending_helpers import FakeClock, FakeRenderer, started, subscribe
 from .smtp_sink import Sink, free_port
 
 D = Delivery.Status
@@ -29,15 +29,6 @@ def smtp(port: int) -> Transport:
     return Transport(SendingBackend(host="127.0.0.1", port=port, timeout=5))
 
 
-def start(admin, issue, mailing_list, **options) -> Campaign:
-    campaign = sending.campaign_create(
-        actor=admin, issue=issue, mailing_list=mailing_list, **options
-    )
-    sending.campaign_start(actor=admin, campaign=campaign)
-    campaign.refresh_from_db()
-    return campaign
-
-
 @pytest.fixture
 def sink():
     with Sink() as running:
@@ -46,7 +37,7 @@ def sink():
 
 def test_sends_each_message_once_over_one_connection(admin_user, published_issue, main_list, sink):
     subscribers = subscribe(main_list, 30)
-    campaign = start(admin_user, published_issue, main_list)
+    campaign = started(admin_user, published_issue, main_list)
     renderer = FakeRenderer()
     worker = Worker(
         name="w1", batch_size=7, renderer=renderer, transport=smtp(sink.port), clock=FakeClock()
@@ -78,7 +69,7 @@ def test_the_real_email_carries_the_unsubscribe_headers(
     admin_user, published_issue, main_list, sink
 ):
     (subscriber,) = subscribe(main_list, 1)
-    start(admin_user, published_issue, main_list, subject="July's Regional Update")
+    started(admin_user, published_issue, main_list, subject="July's Regional Update")
     Worker(transport=smtp(sink.port), clock=FakeClock()).run(exit_when_done=True)
 
     (raw,) = sink.handler.messages
@@ -99,7 +90,7 @@ def test_refusals_bounce_retry_or_fail_as_the_server_said(
     (bounces,) = subscribe(main_list, 1, prefix="bounce")
     (later,) = subscribe(main_list, 1, prefix="later")
     (rejected,) = subscribe(main_list, 1, prefix="reject")
-    campaign = start(admin_user, published_issue, main_list)
+    campaign = started(admin_user, published_issue, main_list)
     clock = FakeClock()
     worker = Worker(renderer=FakeRenderer(), transport=smtp(sink.port), clock=clock)
 
@@ -134,7 +125,7 @@ def test_unsubscribing_after_the_start_stops_a_queued_message(
     admin_user, published_issue, main_list, sink
 ):
     stays, leaves, leaves_everything = subscribe(main_list, 3)
-    campaign = start(admin_user, published_issue, main_list)
+    campaign = started(admin_user, published_issue, main_list)
     services.subscription_unsubscribe(subscriber_id=leaves.pk, list_id=main_list.pk)
     services.subscriber_unsubscribe_all(subscriber=leaves_everything)
 
@@ -151,7 +142,7 @@ def test_unsubscribing_after_the_start_stops_a_queued_message(
 
 def test_a_server_that_is_down_pauses_the_campaign(admin_user, published_issue, main_list):
     subscribe(main_list, 20)
-    campaign = start(admin_user, published_issue, main_list, error_threshold=5)
+    campaign = started(admin_user, published_issue, main_list, error_threshold=5)
     worker = Worker(
         batch_size=8, renderer=FakeRenderer(), transport=smtp(free_port()), clock=FakeClock()
     )
@@ -172,7 +163,7 @@ def test_a_server_that_is_down_pauses_the_campaign(admin_user, published_issue, 
 
 def test_a_lost_connection_is_opened_again(admin_user, published_issue, main_list, sink):
     subscribe(main_list, 6)
-    campaign = start(admin_user, published_issue, main_list)
+    campaign = started(admin_user, published_issue, main_list)
     transport = smtp(sink.port)
 
     class Dropping(FakeRenderer):
@@ -191,7 +182,7 @@ def test_a_lost_connection_is_opened_again(admin_user, published_issue, main_lis
 
 def test_pausing_stops_a_worker_within_its_batch(admin_user, published_issue, main_list, sink):
     subscribe(main_list, 10)
-    campaign = start(admin_user, published_issue, main_list)
+    campaign = started(admin_user, published_issue, main_list)
     clock = FakeClock()
 
     class Slow(FakeRenderer):
@@ -228,7 +219,7 @@ def test_pausing_stops_a_worker_within_its_batch(admin_user, published_issue, ma
 
 def test_stopping_gives_back_the_rest_of_the_batch(admin_user, published_issue, main_list, sink):
     subscribe(main_list, 10)
-    campaign = start(admin_user, published_issue, main_list)
+    campaign = started(admin_user, published_issue, main_list)
     worker = Worker(transport=smtp(sink.port), clock=FakeClock())
 
     class StopAfterTwo(FakeRenderer):
@@ -250,16 +241,16 @@ def test_stopping_gives_back_the_rest_of_the_batch(admin_user, published_issue, 
 def test_the_worker_keeps_to_the_rate_limit(admin_user, published_issue, main_list, sink, settings):
     settings.MAILING_RATE_BURST_SECONDS = 1
     subscribe(main_list, 12)
-    campaign = start(admin_user, published_issue, main_list, rate_per_minute=120)  # 2 a second
+    campaign = started(admin_user, published_issue, main_list, rate_per_minute=120)  # 2 a second
     clock = FakeClock()
-    started = clock.now()
+    began = clock.now()
 
     Worker(renderer=FakeRenderer(), transport=smtp(sink.port), clock=clock, poll=5).run(
         exit_when_done=True
     )
 
     times = sorted(
-        (t - started).total_seconds() for t in campaign.deliveries.values_list("sent_at", flat=True)
+        (t - began).total_seconds() for t in campaign.deliveries.values_list("sent_at", flat=True)
     )
     assert len(times) == 12
     # A burst of 2, then 2 a second: the nth message no earlier than (n - 2) / 2 seconds in.
@@ -273,7 +264,7 @@ def test_an_issue_that_will_not_render_pauses_its_campaign(
     admin_user, published_issue, main_list, sink
 ):
     subscribe(main_list, 3)
-    campaign = start(admin_user, published_issue, main_list)
+    campaign = started(admin_user, published_issue, main_list)
 
     class Broken(FakeRenderer):
         def issue_email(self, issue):
@@ -290,7 +281,7 @@ def test_an_issue_that_will_not_render_pauses_its_campaign(
 
 def test_other_backends_get_the_message_object(admin_user, published_issue, main_list, mailoutbox):
     subscribers = subscribe(main_list, 2)
-    start(admin_user, published_issue, main_list)
+    started(admin_user, published_issue, main_list)
     Worker(renderer=FakeRenderer(), clock=FakeClock()).run(exit_when_done=True)
     assert sorted(m.to[0] for m in mailoutbox) == sorted(s.email for s in subscribers)
     assert Subscription.objects.count() == 2
@@ -303,7 +294,7 @@ def test_dots_are_stuffed_exactly_as_smtplib_stuffs_them(data):
 
 def test_the_worker_claims_on_from_where_it_left_off(admin_user, published_issue, main_list):
     subscribe(main_list, 12)
-    campaign = start(admin_user, published_issue, main_list)
+    campaign = started(admin_user, published_issue, main_list)
     first = sending.deliveries_claim(campaign=campaign, worker="a", limit=4)
     after = sending.deliveries_claim(campaign=campaign, worker="a", limit=4, after_id=first.last_id)
     assert first.last_id == max(d.id for d in first.deliveries)
