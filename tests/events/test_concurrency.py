@@ -174,3 +174,87 @@ def test_the_read_after_a_lock_sees_what_committed_while_waiting(require_postgre
         thread.join()
     assert not failed, failed
     assert counted == [1]
+
+
+def _form_posts(admin, event, authority, people) -> list:
+    """One job per person: the coordinator's booking form POSTed for them, each from a client
+    of its own; the outcome is the answer's status code."""
+    from types import SimpleNamespace
+
+    from django.test import Client
+    from django.urls import reverse
+
+    url = reverse("events:authority-places", args=[event.pk, authority.pk])
+    jobs = []
+    for person in people:
+        client = Client()
+        client.force_login(admin)
+
+        def post(client=client, person=person):
+            response = client.post(url, {"action": "book", "book-person": person.pk})
+            page = response.content.decode() if response.status_code == 200 else ""
+            return SimpleNamespace(status=f"{response.status_code} {'already' in page}")
+
+        jobs.append(post)
+    return jobs
+
+
+@pytest.fixture
+def booked_at_once(monkeypatch) -> list:
+    """The bookings the quick way made (`decided.book_colleague`), one entry each."""
+    from regionhub.events.services import decided
+
+    made: list = []
+    book = decided.book_colleague
+
+    def counting(**kwargs):
+        booked = book(**kwargs)
+        if booked is not None:
+            made.append(booked.booking.pk)
+        return booked
+
+    monkeypatch.setattr(decided, "book_colleague", counting)
+    return made
+
+
+def test_the_places_form_books_the_last_places_at_once(require_postgres, booked_at_once):
+    """Through the form as it runs, one round trip from the keys (`booking_create_colleague`):
+    40 colleagues of one authority at once for its last 3 places and the pool's last 2."""
+    admin = UserFactory(role="regional_admin")
+    dudley, outsiders = OrganisationFactory(), OrganisationFactory(kind="partner", is_member=False)
+    event = make_event(admin, capacity=20)
+    services.allocations_set(actor=admin, event=event, per_authority={dudley.pk: 10})
+    for _ in range(7):
+        services.booking_create(actor=admin, event=event, person=PersonFactory(organisation=dudley))
+    for _ in range(8):
+        services.booking_create(
+            actor=admin, event=event, person=PersonFactory(organisation=outsiders)
+        )
+    people = [PersonFactory(organisation=dudley) for _ in range(40)]
+
+    outcomes = run_at_once(_form_posts(admin, event, dudley, people))
+
+    assert outcomes == ["302 False"] * 40
+    assert len(booked_at_once) == 40
+    mine = Booking.objects.filter(event=event, person__in=people)
+    assert mine.count() == 40
+    confirmed = mine.filter(status=S.CONFIRMED)
+    assert confirmed.filter(source="allocation", authority=dudley).count() == 3
+    assert confirmed.filter(source="pool").count() == 2
+    positions = sorted(mine.filter(status=S.WAITLISTED).values_list("position", flat=True))
+    assert positions == list(range(1, 36))
+    assert event_availability(event).taken == 20
+
+
+def test_the_places_form_submitted_ten_times_at_once_books_once(require_postgres, booked_at_once):
+    admin = UserFactory(role="regional_admin")
+    authority = OrganisationFactory()
+    event = make_event(admin, capacity=5)
+    person = PersonFactory(organisation=authority)
+
+    outcomes = run_at_once(_form_posts(admin, event, authority, [person] * 10))
+
+    # One booked; the nine others shown the form again, saying the person already has a place.
+    assert sorted(outcomes) == ["200 True"] * 9 + ["302 False"]
+    assert len(booked_at_once) == 1
+    assert Booking.objects.filter(event=event).count() == 1
